@@ -1,0 +1,57 @@
+# The two commands: `make run` (set up everything and serve) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test e2e lint format install install-test install-e2e setup translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+install-e2e: install-test
+	$(BIN)/pip install --quiet -e '.[test,e2e]'
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+setup: install
+	$(FLASK) db upgrade
+	$(FLASK) seed city
+	$(FLASK) seed demo
+
+## Serve on http://127.0.0.1:5000 with SQLite (instance/carbon.db), the scheduler beside it.
+run: setup
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## pytest on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set.
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not e2e"
+
+## Browser journeys (Playwright + Debian's Chromium, 360x640).
+e2e: install-e2e
+	$(BIN)/pytest -q -m e2e tests/e2e
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Extract messages, update both catalogs, compile (fails while a Chinese string is missing).
+translations: install
+	$(BIN)/python tools/i18n.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

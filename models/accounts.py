@@ -1,0 +1,100 @@
+"""People and programs that sign in: users with one role, API tokens, the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, LabelledEnum, enum_values, utcnow
+from .city import District
+
+
+class Role(LabelledEnum):
+    RESIDENT = "resident"
+    MERCHANT = "merchant"
+    PUBLICITY = "publicity"
+    OFFICIAL = "official"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = frozenset({Role.MERCHANT, Role.PUBLICITY, Role.OFFICIAL, Role.ADMIN})
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "deleted_at IS NOT NULL OR phone IS NOT NULL OR email IS NOT NULL", name="has_login"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="role", native_enum=False, length=20, values_callable=enum_values),
+        index=True,
+    )
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    nickname: Mapped[str] = mapped_column(String(40))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="RESTRICT"), index=True)
+    language: Mapped[str | None] = mapped_column(String(10))
+    session_version: Mapped[int] = mapped_column(default=1)
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    consented_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
+    is_active: Mapped[bool] = mapped_column(default=True)
+    deleted_at: Mapped[dt.datetime | None]
+
+    district: Mapped[District | None] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    """A bearer token for programs; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """Who did what to which object; written by services for every privileged change."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str | None] = mapped_column(String(40))
+    target_id: Mapped[int | None]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a money-like write, replayed for the same key (API.md)."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (Index("uq_idempotency_records_user_key", "user_id", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    endpoint: Mapped[str] = mapped_column(String(120))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None]
+    response: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

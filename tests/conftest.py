@@ -1,0 +1,161 @@
+"""Fixtures: one app per run on a migrated database, a rolled-back transaction per test.
+
+SQLite by default; PostgreSQL when TEST_DATABASE_URL is set. Tests that need real commits
+across connections (concurrency) use `committed` instead of `session`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
+
+from models import Base, Role
+from seeds import load_profile
+from webapp import create_app
+from webapp.cli.database import alembic_config
+from webapp.config import Config
+from webapp.extensions import db, limiter
+from webapp.services import accounts, city
+
+from .helpers import ApiClient, make_user_factory
+
+PASSWORD = "Tidy-Bus-Lane-42"
+TMP = Path(tempfile.mkdtemp(prefix="carbon-tests-"))
+
+
+def database_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{TMP / 'test.db'}"
+
+
+def is_postgres() -> bool:
+    return database_url().startswith(("postgres", "postgresql"))
+
+
+def _reset_database(url: str) -> None:
+    """Start from an empty database; the schema then comes from the migrations only."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        with engine.begin() as conn:
+            for table in inspect(conn).get_table_names():
+                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}"')
+
+
+@pytest.fixture(scope="session")
+def app():
+    config = Config.from_env(
+        {
+            "APP_ENV": "testing",
+            "DATABASE_URL": database_url(),
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "RATELIMIT_ENABLED": "true",
+        },
+        instance_path=str(TMP / "instance"),
+    )
+    app = create_app(config)
+    with app.app_context():
+        _reset_database(config.DATABASE_URL)
+        command.upgrade(alembic_config(app.config["DATABASE_URL"]), "head")
+        session = db.new_session()
+        city.load_profile(session, load_profile("dezhou"))
+        session.commit()
+        session.close()
+        db.session.remove()
+    return app
+
+
+@pytest.fixture
+def db_conn(app) -> Iterator:
+    """Every session and request of the test shares one connection whose transaction is rolled back."""
+    conn = db.engine.connect()
+    outer = conn.begin()
+    db.factory.configure(bind=conn, join_transaction_mode="create_savepoint")
+    limiter.reset()
+    try:
+        yield conn
+    finally:
+        db.session.remove()
+        outer.rollback()
+        conn.close()
+        db.factory.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def session(db_conn) -> Iterator[Session]:
+    s = db.factory()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def committed(app) -> Iterator[Session]:
+    """Real commits (for concurrency tests); every table but the city profile is emptied afterwards."""
+    s = db.new_session()
+    yield s
+    s.close()
+    keep = {"cities", "districts", "alembic_version"}
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in keep]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app, db_conn):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(session):
+    return make_user_factory(session, PASSWORD)
+
+
+@pytest.fixture
+def resident(make_user):
+    return make_user(Role.RESIDENT)
+
+
+@pytest.fixture
+def api(app, db_conn):
+    """A JSON client that signs in as a user and sends the CSRF header, like the web front end."""
+
+    def build(user=None, password: str = PASSWORD) -> ApiClient:
+        client = ApiClient(app.test_client())
+        if user is not None:
+            client.sign_in(user.phone or user.email, password)
+        return client
+
+    return build
+
+
+@pytest.fixture
+def register_payload():
+    def build(**overrides):
+        payload = {
+            "phone": "13912345678",
+            "password": PASSWORD,
+            "nickname": "绿色小达人",
+            "district": "371402",
+            "consent": True,
+        }
+        payload.update(overrides)
+        return payload
+
+    return build
+
+
+__all__ = ["PASSWORD", "accounts", "is_postgres"]

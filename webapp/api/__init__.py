@@ -1,0 +1,18 @@
+"""The JSON API under /api/v1 (flask-smorest); the OpenAPI document and a local Swagger UI."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..extensions import api
+from . import accounts, city, docs
+
+BLUEPRINTS = [accounts.auth_blp, accounts.me_blp, city.blp]
+
+
+def register_api(app: Flask) -> None:
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session"})
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    app.register_blueprint(docs.bp)

@@ -1,0 +1,15 @@
+"""Keys for the rate limits: the client's address and the login being tried."""
+
+from flask import request
+from flask_limiter.util import get_remote_address
+
+
+def client_address() -> str:
+    return get_remote_address()
+
+
+def login_key() -> str:
+    """The account being signed into, so that one account is throttled from any address."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    login = (data or {}).get("login") if hasattr(data, "get") else None
+    return f"login:{str(login).strip().lower()[:254]}" if login else f"login-ip:{get_remote_address()}"

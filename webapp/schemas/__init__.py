@@ -1,0 +1,1 @@
+"""marshmallow schemas: `XIn` parses requests, `XOut` shapes responses, per capability."""

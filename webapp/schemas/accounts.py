@@ -1,0 +1,51 @@
+"""Accounts: registration, login, tokens, the caller's profile."""
+
+from marshmallow import Schema, fields, validate
+
+from ..i18n import LANGUAGES
+
+
+class RegisterIn(Schema):
+    phone = fields.String(load_default=None, validate=validate.Length(max=20))
+    email = fields.String(load_default=None, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(max=1024))
+    nickname = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    district = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    consent = fields.Boolean(required=True)
+    language = fields.String(load_default=None, validate=validate.OneOf(list(LANGUAGES)))
+
+
+class LoginIn(Schema):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class TokenIn(LoginIn):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+
+
+class TokenOut(Schema):
+    id = fields.Integer()
+    token = fields.String()
+    name = fields.String()
+
+
+class CsrfOut(Schema):
+    csrf_token = fields.String()
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    nickname = fields.String()
+    district = fields.Function(lambda u: u.district.code if u.district else None)
+    roles = fields.Function(lambda u: [str(u.role)])
+    language = fields.Function(lambda u: u.language)
+
+
+class PasswordChangeIn(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(max=1024))
+    new_password = fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class LanguageIn(Schema):
+    language = fields.String(required=True, validate=validate.OneOf(list(LANGUAGES)))

@@ -1,0 +1,1 @@
+"""Domain operations: plain functions over a session and an explicit actor; they flush, never commit."""
