@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from seeds import available_profiles
+from seeds import available_profiles, load_profile
 
 ENVIRONMENTS = ("development", "production", "testing")
 TRUE = {"1", "true", "yes", "on"}
@@ -141,7 +141,7 @@ class Config:
             "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
             "JSON_SORT_KEYS": False,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
-            "BABEL_DEFAULT_TIMEZONE": "UTC",
+            "BABEL_DEFAULT_TIMEZONE": load_profile(self.CITY_PROFILE)["timezone"],
             "API_TITLE": "Low-Carbon Dezhou API",
             "API_VERSION": "v1",
             "OPENAPI_VERSION": "3.0.3",

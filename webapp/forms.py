@@ -1,11 +1,23 @@
 """HTML forms (Flask-WTF: CSRF on every one); the rules themselves live in the services."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
-from models import Role
+from models import Role, utcnow
 
 
 class RegisterForm(FlaskForm):
@@ -44,3 +56,18 @@ class StaffForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """Buttons that only need the CSRF token (sign out, language, delete)."""
+
+
+class LogForm(FlaskForm):
+    """One green action; the time defaults to now, in the city's time zone."""
+
+    quantity = DecimalField(_l("Quantity"), places=None, validators=[DataRequired()])
+    occurred_at = DateTimeLocalField(_l("When (leave empty for now)"), format="%Y-%m-%dT%H:%M",
+                                     validators=[Optional()])
+    evidence_code = StringField(_l("Evidence code (optional)"), validators=[Optional(), Length(max=120)])
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=200)])
+
+    def occurred_moment(self, zone: ZoneInfo) -> dt.datetime:
+        if self.occurred_at.data is None:
+            return utcnow()
+        return self.occurred_at.data.replace(tzinfo=zone)

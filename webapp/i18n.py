@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from models import Role
+from models import ActionStatus, EntryKind, Role
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
@@ -47,3 +47,33 @@ ROLE_LABELS = {
 
 def role_label(role: Role | str | None) -> str:
     return str(ROLE_LABELS.get(Role(role), role)) if role else ""
+
+
+STATUS_LABELS = {
+    ActionStatus.CREDITED: _l("credited"),
+    ActionStatus.PENDING: _l("waiting for review"),
+    ActionStatus.REJECTED: _l("rejected"),
+    ActionStatus.DUPLICATE: _l("duplicate"),
+}
+ENTRY_LABELS = {
+    EntryKind.EARN: _l("Earned"),
+    EntryKind.BONUS: _l("Bonus"),
+    EntryKind.REDEEM: _l("Redeemed"),
+    EntryKind.REFUND: _l("Refund"),
+    EntryKind.EXPIRE: _l("Expired"),
+    EntryKind.ADJUST: _l("Adjustment"),
+}
+CONFIDENCE_LABELS = {
+    "V": _l("verified in data files or several consistent sources"),
+    "S": _l("secondary source, to be checked against the original"),
+    "U": _l("unverified assumption, to be checked before launch"),
+}
+
+
+def label_filters() -> dict:
+    return {
+        "role_label": role_label,
+        "status_label": lambda s: str(STATUS_LABELS.get(ActionStatus(s), s)),
+        "entry_label": lambda k: str(ENTRY_LABELS.get(EntryKind(k), k)),
+        "confidence_label": lambda c: str(CONFIDENCE_LABELS.get(c, c)),
+    }

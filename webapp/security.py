@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -11,7 +12,9 @@ from flask_login import AnonymousUserMixin, UserMixin, current_user, login_user,
 
 from models import Role, User, utcnow
 
+from .errors import Invalid
 from .extensions import csrf, db, login_manager
+from .messages import N_
 from .services import accounts as accounts_service
 
 log = logging.getLogger(__name__)
@@ -135,8 +138,8 @@ def _enforce_session_timeouts() -> None:
 
 def _protect_csrf() -> None:
     """Every unsafe request carried by a cookie needs the token; bearer and signed partner calls do not."""
-    if request.method not in UNSAFE_METHODS:
-        return
+    if request.method not in UNSAFE_METHODS or request.routing_exception is not None:
+        return  # no view will run: let the 404 / 405 answer
     if getattr(current_user, "via", None) == "token" or request.headers.get("X-Partner-Key"):
         return
     if request.path.startswith("/api/") and not current_user.is_authenticated:
@@ -144,6 +147,36 @@ def _protect_csrf() -> None:
         # which a cross-site form cannot send; there is no ambient credential to ride on.
         return
     csrf.protect()
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+def _refuse_nul_input() -> None:
+    """PostgreSQL cannot store or compare NUL in text: refuse it as bad input (422), not a 500."""
+    fields = [k for k, v in request.args.items(multi=True) if _has_nul([k, v])]
+    fields += [k for k, v in (request.view_args or {}).items() if _has_nul(v)]
+    fields += [k for k, v in request.form.items(multi=True) if _has_nul([k, v])]
+    if request.is_json:
+        try:
+            body = json.loads(request.get_data(cache=True) or b"null")
+        except RecursionError:
+            abort(400)  # nested too deep for the JSON parser: malformed
+        except ValueError:
+            body = None  # the API parser answers malformed JSON with 400
+        if isinstance(body, dict):
+            fields += [str(k).replace("\x00", "") or "_schema" for k, v in body.items() if _has_nul([k, v])]
+        elif _has_nul(body):
+            fields.append("_schema")
+    if fields:
+        raise Invalid(N_("Some fields are not valid."), {f: [N_("Not a valid string.")] for f in fields})
 
 
 def sign_in(user: User) -> None:
@@ -184,3 +217,4 @@ def init_security(app: Flask) -> None:
     app.before_request(_enforce_session_timeouts)
     app.before_request(_authorise)
     app.before_request(_protect_csrf)
+    app.before_request(_refuse_nul_input)

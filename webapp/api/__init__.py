@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import api
-from . import accounts, city, docs
+from . import accounts, actions, admin, city, docs
 
-BLUEPRINTS = [accounts.auth_blp, accounts.me_blp, city.blp]
+BLUEPRINTS = [accounts.auth_blp, accounts.me_blp, city.blp, actions.blp, admin.blp]
 
 
 def register_api(app: Flask) -> None:

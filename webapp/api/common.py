@@ -56,6 +56,16 @@ def paginate(stmt: Select, id_column: Any, args: dict[str, Any]) -> dict[str, An
     return {"items": rows, "next_cursor": encode_cursor(rows[-1].id) if more and rows else None}
 
 
+IDEMPOTENCY_DOC = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "1-255 printable characters; a retry with the same key and body returns the first "
+    "response, a different body is 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
 class IdempotencyKey(Schema):
     key = fields.String(
         data_key="Idempotency-Key",

@@ -6,9 +6,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from seeds import demo, load_profile
+from seeds import SEEDS_DIR, demo, load_profile
 
-from ..services import city
+from ..services import city, methodology
 from .common import transaction
 
 
@@ -30,6 +30,8 @@ def seed_city(profile: str | None) -> None:
     with transaction() as session:
         loaded, added = city.load_profile(session, data)
         click.echo(f"city {loaded.code}: {len(data['districts'])} districts ({added} new)")
+        factors, types = methodology.load_catalogue(session, SEEDS_DIR / "methodology")
+        click.echo(f"methodology: {factors} new factor versions, {types} new action types")
 
 
 @seed_cli.command("demo")

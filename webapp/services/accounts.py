@@ -18,7 +18,7 @@ from ..messages import N_
 from . import passwords
 
 PRIVACY_NOTICE_VERSION = "2026-11"
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)  # ASCII: \d also matches full-width digits
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 TOKEN_PREFIX = "lcd_"
 WEAK_MESSAGES = {

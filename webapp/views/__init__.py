@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from models import Role
 
-from ..i18n import LANGUAGES, current_language, localized, role_label
+from ..i18n import LANGUAGES, current_language, label_filters, localized
 from . import admin, auth, public, resident
 
 BLUEPRINTS = [public.bp, auth.bp, resident.bp, admin.bp]
@@ -25,6 +25,6 @@ def register_views(app: Flask) -> None:
             "current_language": current_language(),
             "localized": localized,
             "Role": Role,
-            "role_label": role_label,
+            **label_filters(),
             "is_role": lambda *roles: current_user.is_authenticated and current_user.role in roles,
         }

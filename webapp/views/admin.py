@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,9 +10,9 @@ from models import Role
 
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import StaffForm
+from ..forms import EmptyForm, StaffForm
 from ..security import roles_required
-from ..services import accounts
+from ..services import accounts, actions
 from .forms_util import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,3 +42,26 @@ def users():
     elif form.is_submitted():
         status = 422
     return render_template("admin/users.html", form=form, users=accounts.list_users(db.session)), status
+
+
+@bp.route("/review")
+@roles_required(Role.ADMIN)
+def review():
+    return render_template("admin/review.html", rows=actions.pending_queue(db.session), form=EmptyForm(),
+                           reasons=actions.REASONS)
+
+
+@bp.route("/review/<int:action_id>", methods=["POST"])
+@roles_required(Role.ADMIN)
+def decide(action_id: int):
+    if EmptyForm().validate_on_submit():
+        try:
+            if request.form.get("decision") == "approve":
+                actions.approve(db.session, current_user.user, action_id)
+                flash(_("Approved and credited."), "success")
+            else:
+                actions.reject(db.session, current_user.user, action_id, request.form.get("note", ""))
+                flash(_("Rejected; the resident sees your reason."), "success")
+        except DomainError as error:
+            flash(_(error.message), "error")
+    return redirect(url_for("admin.review"))

@@ -47,7 +47,7 @@ def register():
         else:
             sign_in(user)
             flash(_("Welcome! Your carbon account is ready."), "success")
-            return redirect(url_for("resident.profile"))
+            return redirect(url_for("resident.home"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/register.html", form=form), status
 
@@ -60,7 +60,7 @@ def register():
 )
 def login():
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(url_for("resident.profile"))
+        return redirect(url_for("resident.home"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -69,7 +69,7 @@ def login():
             flash(_(error.message), "error")
             return render_template("auth/login.html", form=form), 401
         sign_in(user)
-        return redirect(_safe_next(url_for("resident.profile")))
+        return redirect(_safe_next(url_for("resident.home")))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 

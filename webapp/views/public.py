@@ -10,7 +10,7 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..i18n import LANGUAGES
 from ..security import public
-from ..services import accounts
+from ..services import accounts, methodology
 
 bp = Blueprint("public", __name__)
 
@@ -19,7 +19,7 @@ bp = Blueprint("public", __name__)
 @public
 def home():
     if current_user.is_authenticated:
-        return redirect(url_for("resident.profile"))
+        return redirect(url_for("resident.home"))
     return render_template("public/home.html")
 
 
@@ -27,6 +27,12 @@ def home():
 @public
 def privacy():
     return render_template("public/privacy.html", version=accounts.PRIVACY_NOTICE_VERSION)
+
+
+@bp.route("/methodology")
+@public
+def methodology_page():
+    return render_template("public/methodology.html", types=methodology.published_types(db.session))
 
 
 @bp.route("/language/<code>", methods=["POST"])

@@ -1,0 +1,64 @@
+"""Administration API: the review queue, ledger adjustments, new emission-factor versions."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from models import Role, User
+
+from ..errors import NotFound
+from ..extensions import db
+from ..messages import N_
+from ..schemas.actions import ActionOut, AdjustmentIn, EntryOut, FactorOut, FactorVersionIn, RejectIn
+from ..security import roles_required
+from ..services import actions, ledger, methodology
+
+blp = Blueprint("api_admin", __name__, url_prefix="/admin", description="Administration")
+
+
+@blp.route("/review", methods=["GET"])
+@roles_required(Role.ADMIN)
+@blp.response(200, ActionOut(many=True))
+def review_queue():
+    """Actions waiting for review (evidence missing, velocity holds, appeals), oldest first."""
+    return actions.pending_queue(db.session)
+
+
+@blp.route("/actions/<int:action_id>/approve", methods=["POST"])
+@roles_required(Role.ADMIN)
+@blp.response(200, ActionOut)
+def approve(action_id: int):
+    """Credit a pending action."""
+    return actions.approve(db.session, current_user.user, action_id)
+
+
+@blp.route("/actions/<int:action_id>/reject", methods=["POST"])
+@roles_required(Role.ADMIN)
+@blp.arguments(RejectIn)
+@blp.response(200, ActionOut)
+def reject(data, action_id: int):
+    """Reject a pending action with a reason the resident sees."""
+    return actions.reject(db.session, current_user.user, action_id, data["note"])
+
+
+@blp.route("/accounts/<int:user_id>/adjustments", methods=["POST"])
+@roles_required(Role.ADMIN)
+@blp.arguments(AdjustmentIn)
+@blp.response(201, EntryOut)
+def adjust(data, user_id: int):
+    """Correct a resident's balance with a new entry and a reason (audited)."""
+    resident = db.session.get(User, user_id)
+    if resident is None or resident.deleted_at is not None:
+        raise NotFound(N_("No such account."))
+    return ledger.adjust(db.session, current_user.user, resident, data["amount"], data["reason"])
+
+
+@blp.route("/factors/<code>/versions", methods=["POST"])
+@roles_required(Role.ADMIN)
+@blp.arguments(FactorVersionIn)
+@blp.response(201, FactorOut)
+def publish_factor(data, code: str):
+    """Publish a new version of an emission factor, effective from a city day (today or later)."""
+    effective_from = data.pop("effective_from")
+    return methodology.publish_version(db.session, current_user.user, code, effective_from=effective_from, **data)

@@ -1,0 +1,301 @@
+"""Logging green actions fairly: bounds, back-dating window, daily caps in the city's day,
+velocity holds, de-duplication against verified trips, and the admin review queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from models import (
+    Action,
+    ActionStatus,
+    ActionType,
+    CarbonAccount,
+    EntryKind,
+    Evidence,
+    Family,
+    Role,
+    User,
+    utcnow,
+)
+
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..messages import N_
+from . import accounts, ledger, methodology, scoring
+from .city import city_zone
+
+BACKDATING = dt.timedelta(days=7)
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+VELOCITY_WINDOW = dt.timedelta(minutes=10)
+VELOCITY_LIMIT = 8  # self-reported actions in the window; the next ones wait for review
+DEDUP_WINDOW = dt.timedelta(minutes=45)
+
+REASONS = {
+    "evidence_required": N_("This type needs evidence (a merchant or station record); it waits for review."),
+    "velocity": N_("Many actions in a short time: held for review."),
+    "overlaps_verified_trip": N_("A verified trip at the same time already counts; this one earns nothing."),
+    "rejected": N_("Rejected by a reviewer."),
+}
+
+
+@dataclass(frozen=True)
+class Verified:
+    evidence: Evidence
+    ref: str
+
+
+# Evidence codes, by prefix: merchants' claim codes, stations' QR codes. Each returns Verified.
+Verifier = Callable[[Session, User, ActionType, str], Verified]
+VERIFIERS: dict[str, Verifier] = {}
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    type: str
+    quantity: Decimal
+    occurred_at: dt.datetime
+    evidence_code: str | None = None
+    note: str | None = None
+
+
+def _check_quantity(action_type: ActionType, raw: Decimal | float | str) -> Decimal:
+    try:
+        quantity = Decimal(str(raw))
+    except InvalidOperation:
+        raise Invalid.field("quantity", N_("Not a valid number.")) from None
+    if not quantity.is_finite():
+        raise Invalid.field("quantity", N_("Special numeric values (nan or infinity) are not permitted."))
+    if not action_type.min_quantity <= quantity <= action_type.max_quantity:
+        raise Invalid(
+            N_("The quantity is outside the plausible range for this type."),
+            {"quantity": [N_("The quantity is outside the plausible range for this type.")]},
+        )
+    return quantity.quantize(Decimal("0.001"))
+
+
+def _check_time(occurred_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    if occurred_at.tzinfo is None:
+        raise Invalid.field("occurred_at", N_("Give the time with its UTC offset."))
+    occurred_at = occurred_at.astimezone(dt.UTC)
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise Invalid.field("occurred_at", N_("The time is in the future."))
+    if occurred_at < now - BACKDATING:
+        raise Invalid.field("occurred_at", N_("Actions can be logged up to 7 days after they happened."))
+    return occurred_at
+
+
+def _day_credits(session: Session, user: User, action_type: ActionType, day: dt.date, *,
+                 self_only: bool) -> int:
+    stmt = select(func.coalesce(func.sum(Action.credits), 0)).where(
+        Action.user_id == user.id,
+        Action.action_type_id == action_type.id,
+        Action.local_day == day,
+        Action.status == ActionStatus.CREDITED,
+    )
+    if self_only:
+        stmt = stmt.where(Action.evidence == Evidence.SELF)
+    return int(session.scalar(stmt))
+
+
+def cap_left(session: Session, user: User, action_type: ActionType, day: dt.date, evidence: Evidence) -> int:
+    """Credits still allowed today: self-reports under the lower cap, everything under the higher one."""
+    left = action_type.daily_cap_evidenced - _day_credits(session, user, action_type, day, self_only=False)
+    if evidence == Evidence.SELF:
+        self_left = action_type.daily_cap_self - _day_credits(session, user, action_type, day, self_only=True)
+        left = min(left, self_left)
+    return max(0, left)
+
+
+def _overlaps_verified_trip(session: Session, user: User, occurred_at: dt.datetime) -> bool:
+    return bool(session.scalar(
+        select(func.count()).select_from(Action).join(ActionType).where(
+            Action.user_id == user.id,
+            ActionType.family == Family.TRAVEL,
+            Action.evidence != Evidence.SELF,
+            Action.status == ActionStatus.CREDITED,
+            Action.occurred_at.between(occurred_at - DEDUP_WINDOW, occurred_at + DEDUP_WINDOW),
+        )
+    ))
+
+
+def _too_fast(session: Session, user: User, now: dt.datetime) -> bool:
+    recent = session.scalar(
+        select(func.count()).select_from(Action).where(
+            Action.user_id == user.id,
+            Action.evidence == Evidence.SELF,
+            Action.created_at >= now - VELOCITY_WINDOW,
+        )
+    )
+    return recent >= VELOCITY_LIMIT
+
+
+def _grant(session: Session, account: CarbonAccount, user: User, action: Action) -> None:
+    """Score a credited action now and book it: credits into the ledger, CO2e onto the account."""
+    boost = scoring.boost_for(session, user, action.action_type, action.occurred_at)
+    left = cap_left(session, user, action.action_type, action.local_day, action.evidence)
+    result = scoring.score(action.co2e_grams, boost, left)
+    action.status = ActionStatus.CREDITED
+    action.credits = result.credits
+    action.capped = result.capped
+    action.multiplier = result.multiplier
+    action.campaign_ids = result.campaign_ids
+    session.flush()
+    if result.credits:
+        ledger.credit(session, account, EntryKind.EARN, result.credits, ("action", action.id))
+    session.execute(
+        update(CarbonAccount).where(CarbonAccount.id == account.id)
+        .values(co2e_grams=CarbonAccount.co2e_grams + action.co2e_grams)
+    )
+    session.refresh(account)
+    for hook in AFTER_CREDIT:
+        hook(session, user, action)
+
+
+# Gamification and campaigns add what follows a credited action (badges, streaks, challenges).
+AFTER_CREDIT: list[Callable[[Session, User, Action], None]] = []
+
+
+def log_action(session: Session, user: User, data: ActionInput, *, evidence: Verified | None = None,
+               now: dt.datetime | None = None) -> tuple[Action, CarbonAccount]:
+    """Score and book one action; everything or nothing."""
+    if user.role != Role.RESIDENT or user.deleted_at is not None:
+        raise Forbidden(N_("Only residents log green actions."))
+    now = now or utcnow()
+    action_type = methodology.action_type_by_code(session, data.type)
+    quantity = _check_quantity(action_type, data.quantity)
+    occurred_at = _check_time(data.occurred_at, now)
+    if evidence is None and data.evidence_code:
+        evidence = verify_evidence(session, user, action_type, data.evidence_code.strip())
+    factor = methodology.factor_in_force(session, action_type.factor_code, occurred_at)
+    account = ledger.account_for(session, user)
+    ledger.lock_account(session, account)
+    action = Action(
+        user_id=user.id,
+        action_type=action_type,
+        factor=factor,
+        district_id=user.district_id,
+        quantity=quantity,
+        occurred_at=occurred_at,
+        local_day=occurred_at.astimezone(city_zone(session)).date(),
+        created_at=now,
+        status=ActionStatus.PENDING,
+        evidence=evidence.evidence if evidence else Evidence.SELF,
+        evidence_ref=evidence.ref if evidence else None,
+        co2e_grams=scoring.co2e_grams(quantity, factor.grams_per_unit),
+        note=(data.note or "").strip()[:200] or None,
+    )
+    if action.evidence == Evidence.SELF:
+        if action_type.needs_evidence:
+            action.reason = "evidence_required"
+        elif action_type.family == Family.TRAVEL and _overlaps_verified_trip(session, user, occurred_at):
+            action.status = ActionStatus.DUPLICATE
+            action.reason = "overlaps_verified_trip"
+        elif _too_fast(session, user, now):
+            action.reason = "velocity"
+    session.add(action)
+    session.flush()
+    if action.reason is None:
+        _grant(session, account, user, action)
+    return action, account
+
+
+def verify_evidence(session: Session, user: User, action_type: ActionType, code: str) -> Verified:
+    prefix = code.split("-", 1)[0].upper()
+    verifier = VERIFIERS.get(prefix)
+    if verifier is None:
+        raise Invalid.field("evidence_code", N_("Unknown evidence code."))
+    return verifier(session, user, action_type, code)
+
+
+def actions_query(user: User):
+    return select(Action).where(Action.user_id == user.id)
+
+
+def pending_queue(session: Session, limit: int = 100) -> list[Action]:
+    return list(session.scalars(
+        select(Action).where(Action.status == ActionStatus.PENDING).order_by(Action.id).limit(limit)
+    ))
+
+
+def _pending_action(session: Session, action_id: int) -> Action:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFound(N_("No such action."))
+    if action.status != ActionStatus.PENDING:
+        raise Conflict(N_("This action has already been reviewed."))
+    return action
+
+
+def approve(session: Session, reviewer: User, action_id: int) -> Action:
+    """Pending -> credited, scored as of now against the cap of the day it happened."""
+    _require_admin(reviewer)
+    action = _pending_action(session, action_id)
+    owner = session.get(User, action.user_id)
+    account = ledger.account_for(session, owner)
+    ledger.lock_account(session, account)
+    session.refresh(action)
+    if action.status != ActionStatus.PENDING:
+        raise Conflict(N_("This action has already been reviewed."))
+    action.reviewed_at = utcnow()
+    action.reviewed_by_id = reviewer.id
+    _grant(session, account, owner, action)
+    accounts.audit(session, reviewer, "action.approved", action, credits=action.credits)
+    return action
+
+
+def reject(session: Session, reviewer: User, action_id: int, note: str) -> Action:
+    _require_admin(reviewer)
+    note = (note or "").strip()
+    if len(note) < 3:
+        raise Invalid.field("note", N_("Tell the resident why (at least 3 characters)."))
+    action = _pending_action(session, action_id)
+    action.status = ActionStatus.REJECTED
+    action.review_note = note
+    action.reviewed_at = utcnow()
+    action.reviewed_by_id = reviewer.id
+    session.flush()
+    accounts.audit(session, reviewer, "action.rejected", action, note=note)
+    return action
+
+
+def appeal(session: Session, user: User, action_id: int, text: str) -> Action:
+    """A resident may appeal a rejection once; the action goes back to the queue."""
+    action = session.get(Action, action_id)
+    if action is None or action.user_id != user.id:
+        raise NotFound(N_("No such action."))
+    if action.status != ActionStatus.REJECTED:
+        raise Conflict(N_("Only a rejected action can be appealed."))
+    if action.appealed_at is not None:
+        raise Conflict(N_("You have already appealed this action."))
+    text = (text or "").strip()
+    if not 3 <= len(text) <= 1000:
+        raise Invalid.field("text", N_("Explain your appeal in 3 to 1000 characters."))
+    action.appeal_text = text
+    action.appealed_at = utcnow()
+    action.status = ActionStatus.PENDING
+    session.flush()
+    accounts.audit(session, user, "action.appealed", action)
+    return action
+
+
+def _require_admin(user: User) -> None:
+    if user.role != Role.ADMIN:
+        raise Forbidden(N_("Only an administrator reviews actions."))
+
+
+def week_and_total(session: Session, user: User, now: dt.datetime | None = None) -> tuple[int, int]:
+    """CO2e avoided this city week (Monday first) and in total, from credited actions."""
+    zone = city_zone(session)
+    today = (now or utcnow()).astimezone(zone).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    credited = and_(Action.user_id == user.id, Action.status == ActionStatus.CREDITED)
+    week = session.scalar(select(func.coalesce(func.sum(Action.co2e_grams), 0)).where(
+        credited, Action.local_day >= monday))
+    total = session.scalar(select(func.coalesce(func.sum(Action.co2e_grams), 0)).where(credited))
+    return int(week), int(total)

@@ -1,0 +1,162 @@
+"""The ledger: entries are appended, never changed; balances move only through guarded UPDATEs.
+
+`UPDATE ... SET balance = balance - :x WHERE id = :id AND balance >= :x` is correct on both
+databases under concurrency (SQLAlchemy drops FOR UPDATE on SQLite, so no read-then-write here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Adjustment, CarbonAccount, EntryKind, LedgerEntry, Role, User
+
+from ..errors import Conflict, Forbidden, InsufficientCredits, Invalid
+from ..messages import N_
+from . import accounts
+
+CREDIT_KINDS = {EntryKind.EARN, EntryKind.BONUS, EntryKind.REFUND}
+DEBIT_KINDS = {EntryKind.REDEEM, EntryKind.EXPIRE}
+
+
+def account_for(session: Session, user: User) -> CarbonAccount:
+    """The resident's account, created on first use (unique per user, safe under races)."""
+    account = session.scalar(select(CarbonAccount).where(CarbonAccount.user_id == user.id))
+    if account is not None:
+        return account
+    try:
+        with session.begin_nested():
+            account = CarbonAccount(user_id=user.id)
+            session.add(account)
+    except IntegrityError:
+        account = session.scalars(select(CarbonAccount).where(CarbonAccount.user_id == user.id)).one()
+    return account
+
+
+def lock_account(session: Session, account: CarbonAccount) -> None:
+    """Serialise this account's writers (a row write lock on PostgreSQL; SQLite has one writer)."""
+    session.execute(
+        update(CarbonAccount).where(CarbonAccount.id == account.id).values(version=CarbonAccount.version + 1)
+    )
+
+
+def _post(
+    session: Session,
+    account: CarbonAccount,
+    kind: EntryKind,
+    amount: int,
+    cause: tuple[str, int],
+    *,
+    reason: str | None = None,
+    actor: User | None = None,
+) -> LedgerEntry:
+    """Move the balance with one guarded statement and append the entry that explains it."""
+    if amount == 0:
+        raise ValueError("a ledger entry never has amount 0")
+    values: dict = {"balance": CarbonAccount.balance + amount}
+    if kind in (EntryKind.EARN, EntryKind.BONUS):
+        values["lifetime_earned"] = CarbonAccount.lifetime_earned + amount
+    elif kind == EntryKind.REDEEM or kind == EntryKind.REFUND:
+        values["lifetime_redeemed"] = CarbonAccount.lifetime_redeemed - amount
+    stmt = update(CarbonAccount).where(CarbonAccount.id == account.id)
+    if amount < 0:
+        stmt = stmt.where(CarbonAccount.balance >= -amount)
+    new_balance = session.execute(stmt.values(**values).returning(CarbonAccount.balance)).scalar()
+    if new_balance is None:
+        raise InsufficientCredits(N_("Not enough credits."))
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=kind,
+        amount=amount,
+        balance_after=new_balance,
+        cause_type=cause[0],
+        cause_id=cause[1],
+        reason=reason,
+        actor_id=actor.id if actor else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        raise Conflict(N_("This has already been booked.")) from None
+    session.refresh(account)
+    return entry
+
+
+def credit(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],
+           **kwargs) -> LedgerEntry:
+    if kind not in CREDIT_KINDS or amount <= 0:
+        raise ValueError(f"credit needs a positive amount and one of {CREDIT_KINDS}")
+    return _post(session, account, kind, amount, cause, **kwargs)
+
+
+def debit(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],
+          **kwargs) -> LedgerEntry:
+    """Take credits out; InsufficientCredits (409) leaves everything unchanged."""
+    if kind not in DEBIT_KINDS or amount <= 0:
+        raise ValueError(f"debit needs a positive amount and one of {DEBIT_KINDS}")
+    return _post(session, account, kind, -amount, cause, **kwargs)
+
+
+def adjust(session: Session, actor: User, resident: User, amount: int, reason: str) -> LedgerEntry:
+    """An administrator's correction: a new entry with a reason, audited; never an edit."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden(N_("Only an administrator can adjust an account."))
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise Invalid.field("reason", N_("Give a reason of at least 5 characters."))
+    if amount == 0 or abs(amount) > 10_000_000:
+        raise Invalid.field("amount", N_("The amount must be a non-zero whole number of credits."))
+    if resident.role != Role.RESIDENT:
+        raise Invalid.field("user", N_("Only residents have carbon accounts."))
+    account = account_for(session, resident)
+    adjustment = Adjustment(account_id=account.id, amount=amount, reason=reason, actor_id=actor.id)
+    session.add(adjustment)
+    session.flush()
+    entry = _post(session, account, EntryKind.ADJUST, amount, ("adjustment", adjustment.id),
+                  reason=reason, actor=actor)
+    accounts.audit(session, actor, "ledger.adjusted", resident, amount=amount, reason=reason)
+    return entry
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    account_id: int
+    user_id: int
+    balance: int
+    entries_sum: int
+    last_balance_after: int | None
+
+    def __str__(self) -> str:
+        return (f"account {self.account_id} (user {self.user_id}): balance {self.balance}, "
+                f"sum of entries {self.entries_sum}, last balance_after {self.last_balance_after}")
+
+
+def verify(session: Session) -> list[Mismatch]:
+    """Accounts where balance != sum(entries), balance < 0, or the last running balance disagrees."""
+    sums = (
+        select(LedgerEntry.account_id, func.coalesce(func.sum(LedgerEntry.amount), 0).label("total"),
+               func.max(LedgerEntry.id).label("last_id"))
+        .group_by(LedgerEntry.account_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(CarbonAccount, sums.c.total, LedgerEntry.balance_after)
+        .outerjoin(sums, sums.c.account_id == CarbonAccount.id)
+        .outerjoin(LedgerEntry, LedgerEntry.id == sums.c.last_id)
+        .order_by(CarbonAccount.id)
+    )
+    problems = []
+    for account, total, last_after in rows:
+        total = int(total or 0)
+        last = int(last_after) if last_after is not None else None
+        if account.balance != total or account.balance < 0 or (last is not None and last != account.balance):
+            problems.append(Mismatch(account.id, account.user_id, account.balance, total, last))
+    return problems
+
+
+def entries_query(account: CarbonAccount):
+    return select(LedgerEntry).where(LedgerEntry.account_id == account.id)
