@@ -5,6 +5,15 @@ from .actions import Action, ActionStatus, Evidence
 from .base import Base, utcnow
 from .city import City, District
 from .ledger import Adjustment, CarbonAccount, EntryKind, LedgerEntry
+from .merchants import (
+    GreenPurchaseClaim,
+    Merchant,
+    MerchantCategory,
+    MerchantStatus,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+)
 from .methodology import ActionType, EmissionFactor, Family
 
 __all__ = [
@@ -23,8 +32,15 @@ __all__ = [
     "EntryKind",
     "Evidence",
     "Family",
+    "GreenPurchaseClaim",
     "IdempotencyRecord",
     "LedgerEntry",
+    "Merchant",
+    "MerchantCategory",
+    "MerchantStatus",
+    "Redemption",
+    "RedemptionStatus",
+    "Reward",
     "Role",
     "User",
     "utcnow",

@@ -43,6 +43,7 @@ class User(Base):
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="RESTRICT"), index=True)
     language: Mapped[str | None] = mapped_column(String(10))
     member_code: Mapped[str | None] = mapped_column(String(24), unique=True)
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id", ondelete="RESTRICT"), index=True)
     session_version: Mapped[int] = mapped_column(default=1)
     consent_version: Mapped[str | None] = mapped_column(String(20))
     consented_at: Mapped[dt.datetime | None]

@@ -6,6 +6,7 @@ across connections (concurrency) use `committed` instead of `session`.
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 from collections.abc import Iterator
@@ -13,21 +14,50 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, make_url, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from models import Base, Role
-from seeds import load_profile
+from seeds import SEEDS_DIR, load_profile
 from webapp import create_app
 from webapp.cli.database import alembic_config
-from webapp.config import Config
+from webapp.config import Config, normalise_database_url
 from webapp.extensions import db, limiter
-from webapp.services import accounts, city
+from webapp.services import accounts, city, ledger, methodology
 
 from .helpers import ApiClient, make_user_factory
 
 PASSWORD = "Tidy-Bus-Lane-42"
 TMP = Path(tempfile.mkdtemp(prefix="carbon-tests-"))
+
+
+def _private_postgres_database() -> None:
+    """Each pytest run gets its own fresh PostgreSQL database next to TEST_DATABASE_URL's, so that
+    parallel runs never drop each other's schema; it is dropped again when the run ends."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not base.startswith(("postgres", "postgresql")) or os.environ.get("CARBON_TEST_DB_PRIVATE"):
+        return
+    url = make_url(normalise_database_url(base))
+    name = f"{url.database}_run{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    private = url.set(database=name).render_as_string(hide_password=False)
+    os.environ["TEST_DATABASE_URL"] = private
+    os.environ["CARBON_TEST_DB_PRIVATE"] = "1"
+
+    def drop() -> None:
+        db.engine and db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    atexit.register(drop)
+
+
+_private_postgres_database()
 
 
 def database_url() -> str:
@@ -68,6 +98,7 @@ def app():
         command.upgrade(alembic_config(app.config["DATABASE_URL"]), "head")
         session = db.new_session()
         city.load_profile(session, load_profile("dezhou"))
+        methodology.load_catalogue(session, SEEDS_DIR / "methodology")
         session.commit()
         session.close()
         db.session.remove()
@@ -102,8 +133,10 @@ def committed(app) -> Iterator[Session]:
     """Real commits (for concurrency tests); every table but the city profile is emptied afterwards."""
     s = db.new_session()
     yield s
+    s.rollback()
+    assert ledger.verify(s) == [], "the ledger must reconcile after every test that commits"
     s.close()
-    keep = {"cities", "districts", "alembic_version"}
+    keep = {"cities", "districts", "alembic_version", "emission_factors", "action_types"}
     tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in keep]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":

@@ -11,6 +11,7 @@ from wtforms import (
     DecimalField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TelField,
@@ -43,10 +44,10 @@ class StaffForm(FlaskForm):
     role = SelectField(
         _l("Role"),
         choices=[
-            (Role.MERCHANT.value, _l("Merchant staff")),
-            (Role.PUBLICITY.value, _l("Publicity Department")),
-            (Role.OFFICIAL.value, _l("Official")),
-            (Role.ADMIN.value, _l("Administrator")),
+            SelectChoice(Role.MERCHANT.value, _l("Merchant staff")),
+            SelectChoice(Role.PUBLICITY.value, _l("Publicity Department")),
+            SelectChoice(Role.OFFICIAL.value, _l("Official")),
+            SelectChoice(Role.ADMIN.value, _l("Administrator")),
         ],
     )
     login = StringField(_l("Mobile phone or e-mail"), validators=[DataRequired(), Length(max=254)])

@@ -38,13 +38,12 @@ def action_types():
 @blp.doc(parameters=[IDEMPOTENCY_DOC])
 @idempotent
 @blp.arguments(ActionIn)
-@blp.response(201, ActionCreatedOut)
+@blp.response(201, ActionCreatedOut, description="The scored action and the new balance")
 def log_action(data):
     """Log a green action; credits follow the published scoring rules."""
     action, account = actions.log_action(db.session, current_user.user, actions.ActionInput(**data))
-    result = ActionCreatedOut().dump(action)
-    result["balance"] = account.balance
-    return result
+    action.balance = account.balance  # shown beside the action; not a mapped column
+    return action
 
 
 @blp.route("/actions", methods=["GET"])

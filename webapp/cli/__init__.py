@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import database, seed, users
+from . import database, ledger, seed, users
 
-GROUPS = [database.db_cli, seed.seed_cli, users.users_cli]
+GROUPS = [database.db_cli, seed.seed_cli, users.users_cli, ledger.ledger_cli]
 
 
 def register_cli(app: Flask) -> None:

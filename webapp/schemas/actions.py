@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from ..i18n import localized
+from .common import Number
 
 
 class ActionTypeOut(Schema):
@@ -15,14 +16,14 @@ class ActionTypeOut(Schema):
     name_en = fields.String(attribute="type.name_en")
     unit = fields.String(attribute="type.unit")
     unit_label = fields.Function(lambda p: localized(p.type, "unit"))
-    grams_per_unit = fields.Decimal(attribute="factor.grams_per_unit", as_string=False)
+    grams_per_unit = Number(attribute="factor.grams_per_unit")
     factor_code = fields.String(attribute="factor.code")
     factor_version = fields.Integer(attribute="factor.version")
     source = fields.String(attribute="factor.source")
     confidence = fields.String(attribute="factor.confidence")
-    min_quantity = fields.Decimal(attribute="type.min_quantity", as_string=False)
-    max_quantity = fields.Decimal(attribute="type.max_quantity", as_string=False)
-    step = fields.Decimal(attribute="type.step", as_string=False)
+    min_quantity = Number(attribute="type.min_quantity")
+    max_quantity = Number(attribute="type.max_quantity")
+    step = Number(attribute="type.step")
     daily_cap_credits = fields.Integer(attribute="type.daily_cap_self")
     daily_cap_credits_evidenced = fields.Integer(attribute="type.daily_cap_evidenced")
     needs_evidence = fields.Boolean(attribute="type.needs_evidence")
@@ -40,7 +41,7 @@ class ActionIn(Schema):
 class ActionOut(Schema):
     id = fields.Integer()
     type = fields.Function(lambda a: a.action_type.code)
-    quantity = fields.Decimal(as_string=False)
+    quantity = Number()
     occurred_at = fields.AwareDateTime()
     status = fields.Function(lambda a: str(a.status))
     reason = fields.String(allow_none=True)
@@ -49,7 +50,7 @@ class ActionOut(Schema):
     co2e_grams = fields.Integer()
     credits = fields.Integer()
     capped = fields.Boolean()
-    multiplier = fields.Decimal(as_string=False)
+    multiplier = Number()
     campaign_ids = fields.List(fields.Integer())
     factor_code = fields.Function(lambda a: a.factor.code)
     factor_version = fields.Function(lambda a: a.factor.version)
@@ -117,7 +118,7 @@ class FactorOut(Schema):
     id = fields.Integer()
     code = fields.String()
     version = fields.Integer()
-    grams_per_unit = fields.Decimal(as_string=False)
+    grams_per_unit = Number()
     unit = fields.String()
     formula = fields.String()
     source = fields.String()

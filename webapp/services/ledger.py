@@ -56,10 +56,21 @@ def _post(
     """Move the balance with one guarded statement and append the entry that explains it."""
     if amount == 0:
         raise ValueError("a ledger entry never has amount 0")
+    try:
+        with session.begin_nested():  # balance and entry move together, or neither does
+            entry = _move(session, account, kind, amount, cause, reason, actor)
+    except IntegrityError:
+        raise Conflict(N_("This has already been booked.")) from None
+    session.refresh(account)
+    return entry
+
+
+def _move(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],
+          reason: str | None, actor: User | None) -> LedgerEntry:
     values: dict = {"balance": CarbonAccount.balance + amount}
     if kind in (EntryKind.EARN, EntryKind.BONUS):
         values["lifetime_earned"] = CarbonAccount.lifetime_earned + amount
-    elif kind == EntryKind.REDEEM or kind == EntryKind.REFUND:
+    elif kind in (EntryKind.REDEEM, EntryKind.REFUND):
         values["lifetime_redeemed"] = CarbonAccount.lifetime_redeemed - amount
     stmt = update(CarbonAccount).where(CarbonAccount.id == account.id)
     if amount < 0:
@@ -77,12 +88,8 @@ def _post(
         reason=reason,
         actor_id=actor.id if actor else None,
     )
-    try:
-        with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        raise Conflict(N_("This has already been booked.")) from None
-    session.refresh(account)
+    session.add(entry)
+    session.flush()
     return entry
 
 
@@ -160,3 +167,7 @@ def verify(session: Session) -> list[Mismatch]:
 
 def entries_query(account: CarbonAccount):
     return select(LedgerEntry).where(LedgerEntry.account_id == account.id)
+
+
+def count_accounts():
+    return select(func.count()).select_from(CarbonAccount)

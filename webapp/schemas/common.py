@@ -1,0 +1,15 @@
+"""Fields shared by the schemas."""
+
+from decimal import Decimal
+
+from marshmallow import fields
+
+
+class Number(fields.Field):
+    """A Decimal shown as a JSON number: an integer when whole (1, not "1.000"), else a float."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        value = Decimal(value)
+        return int(value) if value == value.to_integral_value() else float(value)
