@@ -1,6 +1,7 @@
 """Translation upkeep: extract messages, update both catalogs, fill English, compile.
 
-Usage: python tools/i18n.py [--zh FILE.json]   (FILE maps English msgid -> Chinese text)
+Usage: python tools/i18n.py [--zh FILE.json]
+New Chinese texts come from FILE and from webapp/translations/pending/*.json (English msgid -> 中文).
 """
 
 from __future__ import annotations
@@ -47,9 +48,11 @@ def fill(lang: str, mapping: dict[str, str] | None) -> list[str]:
         if lang == "en" and not message.string:
             message.string = message.id if isinstance(message.id, str) else tuple(message.id)
         elif mapping and key in mapping:
-            message.string = mapping[key]
+            value = mapping[key]
+            message.string = (value,) if message.pluralizable and isinstance(value, str) else value
         message.flags.discard("fuzzy")
-        if not message.string:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings):
             missing.append(key)
     with path.open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False, no_location=True)
@@ -59,9 +62,12 @@ def fill(lang: str, mapping: dict[str, str] | None) -> list[str]:
 
 
 def main() -> int:
-    mapping = None
+    mapping: dict[str, str] = {}
+    sources = sorted((TRANSLATIONS / "pending").glob("*.json"))
     if "--zh" in sys.argv:
-        mapping = json.loads(Path(sys.argv[sys.argv.index("--zh") + 1]).read_text(encoding="utf-8"))
+        sources.append(Path(sys.argv[sys.argv.index("--zh") + 1]))
+    for source in sources:
+        mapping.update(json.loads(source.read_text(encoding="utf-8")))
     extract()
     fill("en", None)
     missing = fill(CHINESE, mapping)
