@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import static
 
-from . import errors, logs
+from . import bench, errors, logs
 from .api import register_api
 from .cli import register_cli
 from .config import Config
@@ -95,6 +95,8 @@ def db_transaction_per_request(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     register_api(app)
     register_views(app)
+    if app.config["BENCH_ENDPOINTS"]:
+        app.register_blueprint(bench.bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -77,6 +77,7 @@ class Config:
     SESSION_ABSOLUTE_HOURS: int = 12
     TRUSTED_PROXIES: int = 0
     LOG_LEVEL: str = "INFO"
+    BENCH_ENDPOINTS: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -111,6 +112,7 @@ class Config:
             ),
             TRUSTED_PROXIES=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0"), 0, 5),
             LOG_LEVEL=log_level,
+            BENCH_ENDPOINTS=_bool("BENCH_ENDPOINTS", env.get("BENCH_ENDPOINTS", "false")),
         )
 
     def as_flask(self) -> dict:
@@ -128,6 +130,7 @@ class Config:
             "SESSION_ABSOLUTE_HOURS": self.SESSION_ABSOLUTE_HOURS,
             "TRUSTED_PROXIES": self.TRUSTED_PROXIES,
             "LOG_LEVEL": self.LOG_LEVEL,
+            "BENCH_ENDPOINTS": self.BENCH_ENDPOINTS and self.APP_ENV != "production",
             # Cookies: __Host- prefix and Secure only where HTTPS is guaranteed.
             "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
             "SESSION_COOKIE_SECURE": production,

@@ -142,6 +142,9 @@ def _protect_csrf() -> None:
         return  # no view will run: let the 404 / 405 answer
     if getattr(current_user, "via", None) == "token" or request.headers.get("X-Partner-Key"):
         return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "csrf_exempt", False):
+        return
     if request.path.startswith("/api/") and not current_user.is_authenticated:
         # Anonymous JSON endpoints (register, login, tokens) accept only application/json,
         # which a cross-site form cannot send; there is no ambient credential to ride on.

@@ -40,6 +40,6 @@ def seed_demo() -> None:
     """Demo accounts of every role (idempotent); prints their logins."""
     with transaction() as session:
         logins = demo.load(session)
-    click.echo("Demo logins (password for all: %s)" % demo.DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD})")
     for role, login, nickname in logins:
         click.echo(f"  {role:<10} {login:<28} {nickname}")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -90,25 +90,22 @@ def _check_time(occurred_at: dt.datetime, now: dt.datetime) -> dt.datetime:
     return occurred_at
 
 
-def _day_credits(session: Session, user: User, action_type: ActionType, day: dt.date, *,
-                 self_only: bool) -> int:
-    stmt = select(func.coalesce(func.sum(Action.credits), 0)).where(
-        Action.user_id == user.id,
-        Action.action_type_id == action_type.id,
-        Action.local_day == day,
-        Action.status == ActionStatus.CREDITED,
-    )
-    if self_only:
-        stmt = stmt.where(Action.evidence == Evidence.SELF)
-    return int(session.scalar(stmt))
-
-
 def cap_left(session: Session, user: User, action_type: ActionType, day: dt.date, evidence: Evidence) -> int:
     """Credits still allowed today: self-reports under the lower cap, everything under the higher one."""
-    left = action_type.daily_cap_evidenced - _day_credits(session, user, action_type, day, self_only=False)
+    total, self_reported = session.execute(
+        select(
+            func.coalesce(func.sum(Action.credits), 0),
+            func.coalesce(func.sum(case((Action.evidence == Evidence.SELF, Action.credits), else_=0)), 0),
+        ).where(
+            Action.user_id == user.id,
+            Action.action_type_id == action_type.id,
+            Action.local_day == day,
+            Action.status == ActionStatus.CREDITED,
+        )
+    ).one()
+    left = action_type.daily_cap_evidenced - int(total)
     if evidence == Evidence.SELF:
-        self_left = action_type.daily_cap_self - _day_credits(session, user, action_type, day, self_only=True)
-        left = min(left, self_left)
+        left = min(left, action_type.daily_cap_self - int(self_reported))
     return max(0, left)
 
 
@@ -146,13 +143,9 @@ def _grant(session: Session, account: CarbonAccount, user: User, action: Action)
     action.multiplier = result.multiplier
     action.campaign_ids = result.campaign_ids
     session.flush()
+    ledger.lock_account(session, account, add_co2e=action.co2e_grams)
     if result.credits:
         ledger.credit(session, account, EntryKind.EARN, result.credits, ("action", action.id))
-    session.execute(
-        update(CarbonAccount).where(CarbonAccount.id == account.id)
-        .values(co2e_grams=CarbonAccount.co2e_grams + action.co2e_grams)
-    )
-    session.refresh(account)
     for hook in AFTER_CREDIT:
         hook(session, user, action)
 

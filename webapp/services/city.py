@@ -22,6 +22,7 @@ def load_profile(session: Session, profile: dict[str, Any]) -> tuple[City, int]:
     city.green_travel_target = Decimal(str(profile["targets"]["green_travel_share"]))
     session.add(city)
     session.flush()
+    _ZONES.clear()
     changed = 0
     for row in profile["districts"]:
         district = session.scalar(select(District).where(District.code == row["code"]))
@@ -44,8 +45,16 @@ def current_city(session: Session) -> City:
     return city
 
 
+# The city's time zone, read once per database: every action and statistic needs it.
+_ZONES: dict[str, zoneinfo.ZoneInfo] = {}
+
+
 def city_zone(session: Session) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(current_city(session).timezone)
+    key = str(session.get_bind().engine.url)
+    zone = _ZONES.get(key)
+    if zone is None:
+        zone = _ZONES[key] = zoneinfo.ZoneInfo(current_city(session).timezone)
+    return zone
 
 
 def districts(session: Session) -> list[District]:

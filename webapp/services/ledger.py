@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Adjustment, CarbonAccount, EntryKind, LedgerEntry, Role, User
 
@@ -18,6 +19,9 @@ from ..errors import Conflict, Forbidden, InsufficientCredits, Invalid
 from ..messages import N_
 from . import accounts
 
+# The cached columns a guarded UPDATE returns, so the ORM object stays current without a SELECT.
+CACHED = (CarbonAccount.balance, CarbonAccount.lifetime_earned, CarbonAccount.lifetime_redeemed,
+          CarbonAccount.co2e_grams)
 CREDIT_KINDS = {EntryKind.EARN, EntryKind.BONUS, EntryKind.REFUND}
 DEBIT_KINDS = {EntryKind.REDEEM, EntryKind.EXPIRE}
 
@@ -36,11 +40,19 @@ def account_for(session: Session, user: User) -> CarbonAccount:
     return account
 
 
-def lock_account(session: Session, account: CarbonAccount) -> None:
-    """Serialise this account's writers (a row write lock on PostgreSQL; SQLite has one writer)."""
-    session.execute(
-        update(CarbonAccount).where(CarbonAccount.id == account.id).values(version=CarbonAccount.version + 1)
-    )
+def lock_account(session: Session, account: CarbonAccount, *, add_co2e: int = 0) -> None:
+    """Serialise this account's writers (a row write lock on PostgreSQL; SQLite has one writer).
+
+    Also the place where the account's lifetime CO2e grows, under the same lock.
+    """
+    row = session.execute(
+        update(CarbonAccount)
+        .where(CarbonAccount.id == account.id)
+        .values(version=CarbonAccount.version + 1, co2e_grams=CarbonAccount.co2e_grams + add_co2e)
+        .returning(*CACHED)
+    ).first()
+    for column, value in zip(CACHED, row, strict=True):
+        set_committed_value(account, column.key, value)
 
 
 def _post(
@@ -61,7 +73,6 @@ def _post(
             entry = _move(session, account, kind, amount, cause, reason, actor)
     except IntegrityError:
         raise Conflict(N_("This has already been booked.")) from None
-    session.refresh(account)
     return entry
 
 
@@ -75,9 +86,12 @@ def _move(session: Session, account: CarbonAccount, kind: EntryKind, amount: int
     stmt = update(CarbonAccount).where(CarbonAccount.id == account.id)
     if amount < 0:
         stmt = stmt.where(CarbonAccount.balance >= -amount)
-    new_balance = session.execute(stmt.values(**values).returning(CarbonAccount.balance)).scalar()
-    if new_balance is None:
+    row = session.execute(stmt.values(**values).returning(*CACHED)).first()
+    if row is None:
         raise InsufficientCredits(N_("Not enough credits."))
+    for column, value in zip(CACHED, row, strict=True):
+        set_committed_value(account, column.key, value)
+    new_balance = row.balance
     entry = LedgerEntry(
         account_id=account.id,
         kind=kind,

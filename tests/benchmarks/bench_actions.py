@@ -1,0 +1,155 @@
+"""Benchmark: POST /api/v1/actions against a bare one-row INSERT endpoint, same app, same server.
+
+    python tests/benchmarks/bench_actions.py [--residents 2000] [--seconds 15] [--connections 32]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1/carbon_bench, which
+is dropped and recreated), gunicorn and wrk (apt-get install wrk). Prints requests/s and latency
+percentiles of both endpoints and their ratio. Not part of the test suite: figures go in the notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+LUA_ACTIONS = """
+tokens = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  local token = tokens[(counter %% #tokens) + 1]
+  local body = string.format('{"type":"bus","quantity":5,"occurred_at":"%%s"}', os.date("!%%Y-%%m-%%dT%%H:%%M:%%S+00:00"))
+  return wrk.format("POST", "/api/v1/actions",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+"""
+LUA_BARE = """
+request = function()
+  return wrk.format("POST", "/bench/insert-bare", {["Content-Type"] = "application/json"}, "{}")
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def recreate_database(url: str) -> None:
+    parsed = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def make_tokens(env: dict, residents: int) -> list[str]:
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    from models import Role
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.services import accounts, passwords
+
+    app = create_app()
+    passwords.configure(time_cost=1, memory_cost_kib=1024)
+    tokens = []
+    with app.app_context():
+        session = db.new_session()
+        for i in range(residents):
+            user = accounts.create_user(session, None, role=Role.RESIDENT, login=f"139{i:08d}",
+                                        password="Bench-Password-2026", district="371402", nickname=f"b{i}")
+            tokens.append(accounts.issue_token(session, user, "bench")[1])
+        session.commit()
+        session.close()
+    return tokens
+
+
+def run_wrk(port: int, script: str, seconds: int, connections: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--residents", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is missing: apt-get install wrk", file=sys.stderr)
+        return 2
+    url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench")
+    recreate_database(url)
+    instance = tempfile.mkdtemp(prefix="bench-")
+    env = {"APP_ENV": "development", "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789",
+           "RATELIMIT_ENABLED": "false", "BENCH_ENDPOINTS": "true", "LOG_LEVEL": "WARNING"}
+    full_env = {**os.environ, **env}
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=full_env, check=True, capture_output=True)
+    subprocess.run([*flask, "seed", "city"], cwd=ROOT, env=full_env, check=True, capture_output=True)
+    tokens = make_tokens(env, args.residents)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"],
+        env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=instance,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        lua_actions = LUA_ACTIONS % ",".join(f'"{t}"' for t in tokens)
+        run_wrk(port, LUA_BARE, 3, args.connections)  # warm-up: connections, caches
+        run_wrk(port, lua_actions, 3, args.connections)
+        bare = run_wrk(port, LUA_BARE, args.seconds, args.connections)
+        ours = run_wrk(port, lua_actions, args.seconds, args.connections)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    print(f"gunicorn {args.workers} sync workers, wrk -t2 -c{args.connections} -d{args.seconds}s, "
+          f"{args.residents} residents, PostgreSQL")
+    print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for name, row in (("POST /bench/insert-bare", bare), ("POST /api/v1/actions", ours)):
+        print(f"{name:<28}{row['rps']:>10.1f}{row['p50']:>10.1f}{row['p90']:>10.1f}{row['p99']:>10.1f}"
+              f"{row['non_2xx']:>10}")
+    print(f"ratio actions/bare: {ours['rps'] / bare['rps']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
