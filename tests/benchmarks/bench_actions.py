@@ -33,7 +33,8 @@ counter = 0
 request = function()
   counter = counter + 1
   local token = tokens[(counter %% #tokens) + 1]
-  local body = string.format('{"type":"bus","quantity":5,"occurred_at":"%%s"}', os.date("!%%Y-%%m-%%dT%%H:%%M:%%S+00:00"))
+  local now = os.date("!%%Y-%%m-%%dT%%H:%%M:%%S+00:00")
+  local body = string.format('{"type":"bus","quantity":5,"occurred_at":"%%s"}', now)
   return wrk.format("POST", "/api/v1/actions",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
 end
