@@ -7,9 +7,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     DecimalField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -72,3 +74,16 @@ class LogForm(FlaskForm):
         if self.occurred_at.data is None:
             return utcnow()
         return self.occurred_at.data.replace(tzinfo=zone)
+
+
+class FactorVersionForm(FlaskForm):
+    grams_per_unit = DecimalField(_l("Grams CO2e avoided per unit"), places=None, validators=[DataRequired()])
+    effective_from = DateField(_l("In force from (city day)"), validators=[DataRequired()])
+    source = StringField(_l("Source"), validators=[DataRequired(), Length(max=2000)])
+    formula = StringField(_l("Formula"), validators=[Optional(), Length(max=2000)])
+    year = IntegerField(_l("Year of the data"), validators=[DataRequired()])
+    confidence = SelectField(
+        _l("Confidence"),
+        choices=[("V", _l("V: verified")), ("S", _l("S: secondary source")), ("U", _l("U: unverified"))],
+    )
+    notes = StringField(_l("Notes"), validators=[Optional(), Length(max=2000)])

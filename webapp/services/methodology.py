@@ -139,6 +139,13 @@ def factor_history(session: Session, code: str) -> list[EmissionFactor]:
     ))
 
 
+def all_factor_versions(session: Session) -> dict[str, list[EmissionFactor]]:
+    history: dict[str, list[EmissionFactor]] = {}
+    for factor in session.scalars(select(EmissionFactor).order_by(EmissionFactor.code, EmissionFactor.version)):
+        history.setdefault(factor.code, []).append(factor)
+    return history
+
+
 def publish_version(
     session: Session,
     actor: User,

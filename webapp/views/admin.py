@@ -10,9 +10,9 @@ from models import Role
 
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import EmptyForm, StaffForm
+from ..forms import EmptyForm, FactorVersionForm, StaffForm
 from ..security import roles_required
-from ..services import accounts, actions
+from ..services import accounts, actions, methodology
 from .forms_util import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -65,3 +65,29 @@ def decide(action_id: int):
         except DomainError as error:
             flash(_(error.message), "error")
     return redirect(url_for("admin.review"))
+
+
+@bp.route("/factors", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def factors():
+    """Every factor with its versions; publish a new version effective from a city day."""
+    form = FactorVersionForm()
+    code = request.args.get("code", "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            factor = methodology.publish_version(
+                db.session, current_user.user, code, grams_per_unit=form.grams_per_unit.data,
+                effective_from=form.effective_from.data, source=form.source.data, formula=form.formula.data or "",
+                year=form.year.data, confidence=form.confidence.data, notes=form.notes.data or "",
+            )
+        except DomainError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(_("Version %(version)s of %(code)s published.", version=factor.version, code=code), "success")
+            return redirect(url_for("admin.factors"))
+    elif form.is_submitted():
+        status = 422
+    history = methodology.all_factor_versions(db.session)
+    return render_template("admin/factors.html", form=form, history=history, code=code), status
