@@ -37,9 +37,13 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -m "not e2e"
 
-## Browser journeys (Playwright + Debian's Chromium, 360x640).
+## Browser journeys (Playwright + Debian's Chromium, 360x640). Screenshots: tests/e2e/screenshots/;
+## on failure also a trace (`playwright show-trace`) and a screenshot in tests/e2e/screenshots/failures/.
 e2e: install-e2e
-	$(BIN)/pytest -q -m e2e tests/e2e
+	@fc-list :lang=zh | grep -q . || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk) \
+	  || echo "warning: no Chinese font (apt-get install fonts-noto-cjk); screenshots will show boxes"
+	$(BIN)/pytest -q -m e2e tests/e2e --screenshot only-on-failure --tracing retain-on-failure \
+	  --output tests/e2e/screenshots/failures
 
 lint: install-test
 	$(BIN)/ruff check .

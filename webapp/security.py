@@ -196,8 +196,12 @@ def sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
+    """End this session; the language choice outlives it."""
+    language = getattr(current_user, "language", None) or session.get("lang")
     logout_user()
     session.clear()
+    if language:
+        session["lang"] = language
 
 
 def _load_session_user(user_id: str) -> Principal | None:
