@@ -213,16 +213,28 @@ class Equivalence:
     source: str
 
 
+@dataclass(frozen=True)
+class EquivalenceSource:
+    code: str
+    grams: float
+    label_zh: str
+    label_en: str
+    source: str
+
+
+def equivalence_sources(directory: Path | None = None) -> list[EquivalenceSource]:
+    """seeds/methodology/equivalences.csv: how many grams one unit of each comparison is."""
+    with ((directory or DEFAULT_DIR) / "equivalences.csv").open(encoding="utf-8") as fh:
+        return [
+            EquivalenceSource(row["code"], float(row["grams"]), row["label_zh"], row["label_en"], row["source"])
+            for row in csv.DictReader(fh)
+            if float(row["grams"]) > 0
+        ]
+
+
 def equivalences(co2e_grams: int, directory: Path | None = None) -> list[Equivalence]:
-    """Plain-language equivalents of an amount of CO2e, from seeds/methodology/equivalences.csv."""
-    path = (directory or DEFAULT_DIR) / "equivalences.csv"
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    """Plain-language equivalents of an amount of CO2e."""
     return [
-        Equivalence(row["code"], round(co2e_grams / float(row["grams"]), 2), row["label_zh"], row["label_en"],
-                    row["source"])
-        for row in rows
-        if float(row["grams"]) > 0
+        Equivalence(s.code, round(co2e_grams / s.grams, 2), s.label_zh, s.label_en, s.source)
+        for s in equivalence_sources(directory)
     ]

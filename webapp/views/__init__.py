@@ -9,14 +9,29 @@ from models import Role
 
 from ..i18n import LANGUAGES, current_language, label_filters, localized
 from . import admin, auth, public, resident
+from . import campaign_pages, publicity
+from . import merchant as merchant_pages
+from . import merchant_admin as merchant_admin_pages
+from . import rewards as rewards_pages
 
 BLUEPRINTS = [public.bp, auth.bp, resident.bp, admin.bp]
+BLUEPRINTS += [merchant_pages.apply_bp, merchant_pages.bp, rewards_pages.bp, merchant_admin_pages.bp]
+BLUEPRINTS += [publicity.bp, campaign_pages.bp]
 
+
+
+def significant(value, digits: int = 3) -> str:
+    """A number for people: 52, 40.7, 0.00627 — never 0.0 for a small positive factor."""
+    number = float(value)
+    if number == 0 or abs(number) >= 10 ** digits:
+        return f"{number:,.0f}"
+    return f"{number:.{digits}g}"
 
 
 def register_views(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.add_template_filter(significant)
 
     @app.context_processor
     def _globals():

@@ -32,7 +32,8 @@ def privacy():
 @bp.route("/methodology")
 @public
 def methodology_page():
-    return render_template("public/methodology.html", types=methodology.published_types(db.session))
+    return render_template("public/methodology.html", types=methodology.published_types(db.session),
+                           equivalences=methodology.equivalence_sources())
 
 
 @bp.route("/language/<code>", methods=["POST"])
