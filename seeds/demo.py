@@ -1,14 +1,21 @@
-"""Demo data for `make run`: residents in several districts and staff of every role."""
+"""Demo data for `make run`: residents in several districts, staff of every role, a merchant with
+rewards, and a few weeks of green actions — all made through the services, so they obey the rules."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+import random
+from decimal import Decimal
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Role, User
-from webapp.services import accounts
+from models import Action, Reward, Role, User, utcnow
+from webapp.errors import DomainError
+from webapp.services import accounts, actions, merchants, rewards
 
 DEMO_PASSWORD = "Green-Dezhou-2026"
+DEMO_MERCHANT = "德百绿色超市"
 
 ACCOUNTS = [
     (Role.RESIDENT, "13800000001", "小绿", "371402"),
@@ -20,16 +27,64 @@ ACCOUNTS = [
     (Role.ADMIN, "admin@demo.dezhou.example", "管理员", None),
 ]
 
+REWARDS = [
+    ("公交乘车券 1 次", "Bus ride voucher", 300, 200),
+    ("环保购物袋", "Reusable shopping bag", 800, 50),
+    ("有机蔬菜 9 折券", "10% off organic vegetables", 1500, 30),
+]
+
+# A few weeks of plausible habits: (type, quantity, days a week)
+HABITS = [("bus", "6.5", 5), ("bike_shared", "3.2", 3), ("walk", "8000", 6), ("waste_paper", "1.2", 1),
+          ("waste_plastic", "0.4", 1), ("buy_own_bag", "1", 2)]
+
+
+def _account(session: Session, role: Role, login: str, nickname: str, district: str | None) -> User:
+    column = User.email if "@" in login else User.phone
+    user = session.scalar(select(User).where(column == login))
+    if user is None:
+        user = accounts.create_user(session, None, role=role, login=login, password=DEMO_PASSWORD,
+                                    nickname=nickname, district=district)
+    return user
+
+
+def _merchant_with_rewards(session: Session, staff: User) -> None:
+    shop = merchants.ensure_by_name(session, DEMO_MERCHANT, "371402")
+    if staff.merchant_id is None:
+        merchants.attach_staff(session, None, staff, shop)
+    if session.scalar(select(func.count()).select_from(Reward).where(Reward.merchant_id == shop.id)):
+        return
+    now = utcnow()
+    for title, title_en, cost, stock in REWARDS:
+        rewards.create(session, staff, rewards.RewardInput(
+            title=title, title_en=title_en, cost=cost, stock=stock, per_resident_limit=2,
+            valid_from=now - dt.timedelta(days=1), valid_until=now + dt.timedelta(days=180)))
+
+
+def _history(session: Session, resident: User, seed: int) -> None:
+    """Green actions over the last week (the back-dating window), once."""
+    if session.scalar(select(func.count()).select_from(Action).where(Action.user_id == resident.id)):
+        return
+    rng = random.Random(seed)
+    now = utcnow()
+    for code, quantity, per_week in HABITS:
+        for day in rng.sample(range(1, 7), min(per_week, 6)):
+            moment = now - dt.timedelta(days=day, hours=rng.randint(0, 10), minutes=rng.randint(0, 59))
+            data = actions.ActionInput(type=code, quantity=Decimal(quantity), occurred_at=moment)
+            try:
+                with session.begin_nested():
+                    actions.log_action(session, resident, data, now=moment + dt.timedelta(minutes=5))
+            except DomainError:
+                continue  # e.g. a cap or a held burst: the demo takes what the rules allow
+
 
 def load(session: Session) -> list[tuple[str, str, str]]:
-    """Create the demo accounts that do not exist yet; returns (role, login, nickname) for all."""
+    """Create what does not exist yet; returns (role, login, nickname) for every demo account."""
     shown = []
-    for role, login, nickname, district in ACCOUNTS:
-        column = User.email if "@" in login else User.phone
-        if session.scalar(select(User).where(column == login)) is None:
-            accounts.create_user(
-                session, None, role=role, login=login, password=DEMO_PASSWORD, nickname=nickname,
-                district=district,
-            )
+    for n, (role, login, nickname, district) in enumerate(ACCOUNTS):
+        user = _account(session, role, login, nickname, district)
+        if role == Role.MERCHANT:
+            _merchant_with_rewards(session, user)
+        if role == Role.RESIDENT:
+            _history(session, user, seed=n)
         shown.append((str(role), login, nickname))
     return shown

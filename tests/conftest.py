@@ -118,7 +118,7 @@ def db_conn(app) -> Iterator:
         db.session.remove()
         outer.rollback()
         conn.close()
-        db.factory.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        db.factory.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture

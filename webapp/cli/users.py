@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from models import Role
 
 from ..services import accounts
+from ..services import merchants as merchants_service
 from .common import transaction
 
 
@@ -34,4 +35,8 @@ def create(role: str, login: str, password: str, nickname: str | None, district:
             session, None, role=Role(role), login=login, password=password, nickname=nickname,
             district=district,
         )
+        if merchant:
+            shop = merchants_service.ensure_by_name(session, merchant, district)
+            merchants_service.attach_staff(session, None, user, shop)
+            click.echo(f"attached to merchant #{shop.id} {shop.name} ({shop.status})")
         click.echo(f"created {role} #{user.id} {login}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,8 +26,3 @@ def member_code(session: Session, user: User) -> str:
 
 def user_by_member_code(session: Session, code: str) -> User | None:
     return session.scalar(select(User).where(User.member_code == code.strip().upper(), User.deleted_at.is_(None)))
-
-
-def qr_svg(payload: str) -> str:
-    """An inline SVG (no external image, no script), sized by CSS."""
-    return segno.make(payload, error="m").svg_inline(scale=6, dark="#14261c", light="#ffffff", border=2)

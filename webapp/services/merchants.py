@@ -102,6 +102,10 @@ def get(session: Session, merchant_id: int) -> Merchant:
     return merchant
 
 
+def decisions_for(status: MerchantStatus) -> list[str]:
+    return [decision for decision, (allowed, _target) in TRANSITIONS.items() if status in allowed]
+
+
 def decide(session: Session, actor: User, merchant_id: int, decision: str, note: str = "") -> Merchant:
     """approve / reject / suspend / reinstate; any other starting state is a 409."""
     _require_admin(actor)
@@ -182,8 +186,8 @@ def merchant_of(session: Session, staff: User) -> Merchant:
     """The merchant a staff account acts for; a staff account without one can do nothing yet."""
     if staff.role != Role.MERCHANT:
         raise Forbidden(N_("Only merchant staff can do this."))
-    if staff.merchant_id is None:
-        raise Forbidden(N_("Your account is not attached to a merchant yet; ask an administrator."))
+    if staff.merchant_id is None:  # a state an administrator can fix, not a missing permission
+        raise Conflict(N_("Your account is not attached to a merchant yet; ask an administrator."))
     return get(session, staff.merchant_id)
 
 

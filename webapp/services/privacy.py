@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEvent, User
 
-from . import accounts
+from . import accounts, badges, families, gamification, green_purchases, redemptions
 
 
 def _profile(session: Session, user: User) -> dict[str, Any]:
@@ -56,6 +56,11 @@ SECTIONS: list[tuple[str, Callable[[Session, User], Any]]] = [
     ("profile", _profile),
     ("api_tokens", _tokens),
     ("account_activity", _activity),
+    ("badges", badges.export_for),
+    ("green_family", families.export_for),
+    ("game", gamification.export_for),
+    ("redemptions", redemptions.export_for),
+    ("green_purchase_claims", green_purchases.claims_export),
 ]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import District, Merchant, MerchantStatus, Reward, User, utcnow
 
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..messages import N_
 from . import accounts, merchants
 
@@ -76,9 +76,10 @@ def _apply(reward: Reward, data: RewardInput) -> None:
 
 
 def create(session: Session, staff: User, data: RewardInput, *, now: dt.datetime | None = None) -> Reward:
+    """A new reward of the staff member's merchant; shown once the merchant is approved."""
     merchant = merchants.merchant_of(session, staff)
-    if merchant.status in (MerchantStatus.SUSPENDED, MerchantStatus.REJECTED):
-        merchants.require_approved(merchant)
+    if merchant.status in (MerchantStatus.SUSPENDED, MerchantStatus.REJECTED):  # pending may prepare rewards
+        raise Conflict(N_("This merchant is not approved or is suspended."))
     missing = [n for n in ("title", "cost", "stock", "valid_from", "valid_until") if getattr(data, n) is None]
     if missing:
         raise Invalid(N_("Some fields are not valid."), {n: ["Missing data for required field."] for n in missing})

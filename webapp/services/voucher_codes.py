@@ -7,7 +7,15 @@ neighbours are caught before the database is asked). Shown in groups of four: XX
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
 from .members import ALPHABET, random_code
+
+T = TypeVar("T")
 
 RANDOM_LENGTH = 11
 LENGTH = RANDOM_LENGTH + 1
@@ -45,3 +53,17 @@ def normalise(raw: str, prefix: str = "") -> str | None:
 def display(code: str, prefix: str = "") -> str:
     grouped = "-".join(code[i : i + 4] for i in range(0, len(code), 4))
     return f"{prefix}-{grouped}" if prefix else grouped
+
+
+def insert_unique(session: Session, make: Callable[[str], T]) -> T:
+    """Insert the row `make(code)` builds; a code collision (about 2**-54 a pair) just draws again."""
+    for _ in range(5):
+        row = make(new_code())
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            continue
+        return row
+    raise RuntimeError("could not draw a unique code")

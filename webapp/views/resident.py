@@ -16,6 +16,7 @@ from ..forms import EmptyForm, LogForm, PasswordForm
 from ..security import roles_required, sign_in, sign_out, signed_in
 from ..services import accounts, actions, gamification, ledger, members, methodology, privacy
 from ..services.city import city_zone
+from ..services.qr import qr_svg
 from .forms_util import show_error
 
 bp = Blueprint("resident", __name__, url_prefix="/me")
@@ -118,7 +119,7 @@ def entries():
 @roles_required(Role.RESIDENT)
 def member_qr():
     code = members.member_code(db.session, current_user.user)
-    return render_template("resident/qr.html", code=code, svg=members.qr_svg(code))
+    return render_template("resident/qr.html", code=code, svg=qr_svg(code))
 
 
 @bp.route("/profile")
