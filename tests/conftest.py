@@ -139,12 +139,10 @@ def committed(app) -> Iterator[Session]:
     keep = {"cities", "districts", "alembic_version", "emission_factors", "action_types"}
     tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in keep]
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        # DELETE, not TRUNCATE ... CASCADE: a cascade would also empty the kept methodology tables,
+        # which reference users (created_by).
+        for table in tables:
+            conn.execute(table.delete())
 
 
 @pytest.fixture

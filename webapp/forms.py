@@ -84,6 +84,10 @@ class FactorVersionForm(FlaskForm):
     year = IntegerField(_l("Year of the data"), validators=[DataRequired()])
     confidence = SelectField(
         _l("Confidence"),
-        choices=[("V", _l("V: verified")), ("S", _l("S: secondary source")), ("U", _l("U: unverified"))],
+        choices=[
+            SelectChoice("V", _l("V: verified")),
+            SelectChoice("S", _l("S: secondary source")),
+            SelectChoice("U", _l("U: unverified")),
+        ],
     )
     notes = StringField(_l("Notes"), validators=[Optional(), Length(max=2000)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..errors import DomainError
 from ..extensions import db, limiter
@@ -27,8 +28,8 @@ def _safe_next(default: str) -> str:
 @public
 def register():
     form = RegisterForm()
-    form.district.choices = [("", _("Choose your district"))] + [
-        (d.code, localized(d, "name")) for d in city.districts(db.session)
+    form.district.choices = [SelectChoice("", _("Choose your district"))] + [
+        SelectChoice(d.code, localized(d, "name")) for d in city.districts(db.session)
     ]
     if form.validate_on_submit():
         data = accounts.Registration(
