@@ -29,7 +29,10 @@ setup: install
 
 ## Serve on http://127.0.0.1:5000 with SQLite (instance/carbon.db), the scheduler beside it.
 run: setup
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT) with the scheduler beside it (Ctrl-C stops both)"
+	@$(FLASK) scheduler run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## pytest on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set.
