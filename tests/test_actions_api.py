@@ -177,3 +177,13 @@ def test_action_types_publish_factor_version_and_source(session, client):
     assert entry["source"] == "test source"
     for field in ("family", "name", "unit", "min_quantity", "max_quantity", "daily_cap_credits", "needs_evidence"):
         assert field in entry
+
+
+def test_export_contains_the_actions_and_the_ledger(traveller):
+    action_type, client = traveller
+    client.post("/api/v1/actions", json=body(action_type, quantity=2))
+    data = client.get("/api/v1/me/export").get_json()
+    assert [a["type"] for a in data["actions"]] == [action_type.code]
+    assert data["actions"][0]["factor"] == f"{action_type.factor_code} v1"
+    assert data["credit_ledger"]["balance"] == 200
+    assert [e["amount"] for e in data["credit_ledger"]["entries"]] == [200]

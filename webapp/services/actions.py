@@ -292,3 +292,19 @@ def week_and_total(session: Session, user: User, now: dt.datetime | None = None)
         credited, Action.local_day >= monday))
     total = session.scalar(select(func.coalesce(func.sum(Action.co2e_grams), 0)).where(credited))
     return int(week), int(total)
+
+
+def export_for(session: Session, user: User) -> list[dict]:
+    """Every action the resident logged, with the factor version and the outcome."""
+    rows = session.scalars(actions_query(user).order_by(Action.id))
+    return [
+        {
+            "id": a.id, "type": a.action_type.code, "quantity": str(a.quantity),
+            "occurred_at": a.occurred_at.isoformat(), "created_at": a.created_at.isoformat(),
+            "status": str(a.status), "reason": a.reason, "evidence": str(a.evidence), "evidence_ref": a.evidence_ref,
+            "co2e_grams": a.co2e_grams, "credits": a.credits, "capped": a.capped, "multiplier": str(a.multiplier),
+            "campaign_ids": a.campaign_ids, "factor": f"{a.factor.code} v{a.factor.version}", "note": a.note,
+            "review_note": a.review_note, "appeal_text": a.appeal_text,
+        }
+        for a in rows
+    ]

@@ -185,3 +185,20 @@ def entries_query(account: CarbonAccount):
 
 def count_accounts():
     return select(func.count()).select_from(CarbonAccount)
+
+
+def export_for(session: Session, user: User) -> dict:
+    """The account and every entry, for personal-data export."""
+    account = session.scalar(select(CarbonAccount).where(CarbonAccount.user_id == user.id))
+    if account is None:
+        return {"balance": 0, "entries": []}
+    entries = session.scalars(entries_query(account).order_by(LedgerEntry.id))
+    return {
+        "balance": account.balance, "lifetime_earned": account.lifetime_earned,
+        "lifetime_redeemed": account.lifetime_redeemed, "co2e_grams": account.co2e_grams,
+        "entries": [
+            {"id": e.id, "kind": str(e.kind), "amount": e.amount, "balance_after": e.balance_after,
+             "cause": f"{e.cause_type}:{e.cause_id}", "reason": e.reason, "created_at": e.created_at.isoformat()}
+            for e in entries
+        ],
+    }

@@ -114,3 +114,10 @@ def _completions(session: Session, user: User, campaign: Campaign):
             ChallengeCompletion.user_id == user.id, Challenge.campaign_id == campaign.id
         )
     ).all()
+
+
+def export_for(session: Session, user: User) -> list[dict]:
+    """Notices addressed to this resident alone (broadcasts are not personal data)."""
+    rows = session.scalars(select(Notice).where(Notice.user_id == user.id).order_by(Notice.id))
+    return [{"kind": str(n.kind), "campaign_id": n.campaign_id, "data": n.data, "created_at": n.created_at.isoformat()}
+            for n in rows]

@@ -10,7 +10,18 @@ from sqlalchemy.orm import Session
 
 from models import AuditEvent, User
 
-from . import accounts, badges, families, gamification, green_purchases, redemptions
+from . import (
+    accounts,
+    actions,
+    badges,
+    campaign_rules,
+    families,
+    gamification,
+    green_purchases,
+    ledger,
+    notices,
+    redemptions,
+)
 
 
 def _profile(session: Session, user: User) -> dict[str, Any]:
@@ -56,6 +67,10 @@ SECTIONS: list[tuple[str, Callable[[Session, User], Any]]] = [
     ("profile", _profile),
     ("api_tokens", _tokens),
     ("account_activity", _activity),
+    ("actions", actions.export_for),
+    ("credit_ledger", ledger.export_for),
+    ("notices", notices.export_for),
+    ("challenge_completions", campaign_rules.completions_export),
     ("badges", badges.export_for),
     ("green_family", families.export_for),
     ("game", gamification.export_for),
