@@ -10,9 +10,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Action, Reward, Role, User, utcnow
+from models import Action, Campaign, Reward, Role, User, utcnow
 from webapp.errors import DomainError
-from webapp.services import accounts, actions, merchants, rewards
+from webapp.services import accounts, actions, campaigns, merchants, rewards
+from webapp.services.campaign_checks import CampaignInput
 
 DEMO_PASSWORD = "Green-Dezhou-2026"
 DEMO_MERCHANT = "德百绿色超市"
@@ -77,6 +78,21 @@ def _history(session: Session, resident: User, seed: int) -> None:
                 continue  # e.g. a cap or a held burst: the demo takes what the rules allow
 
 
+DEMO_CAMPAIGN = "冬季绿色出行周"
+
+
+def _campaign(session: Session, publicity: User) -> None:
+    """A campaign that the scheduler turns on a minute after `make run` starts."""
+    if session.scalar(select(Campaign.id).where(Campaign.name_zh == DEMO_CAMPAIGN)):
+        return
+    now = utcnow()
+    campaigns.create(session, publicity, CampaignInput(
+        name=DEMO_CAMPAIGN, name_en="Winter Green Travel Week", starts_at=now + dt.timedelta(minutes=1),
+        ends_at=now + dt.timedelta(days=7), description="乘公交、骑共享单车，积分翻倍。",
+        description_en="Double credits for bus and shared-bike trips.",
+        multipliers={"bus": "2", "bike_shared": "2"}))
+
+
 def load(session: Session) -> list[tuple[str, str, str]]:
     """Create what does not exist yet; returns (role, login, nickname) for every demo account."""
     shown = []
@@ -86,5 +102,7 @@ def load(session: Session) -> list[tuple[str, str, str]]:
             _merchant_with_rewards(session, user)
         if role == Role.RESIDENT:
             _history(session, user, seed=n)
+        if role == Role.PUBLICITY:
+            _campaign(session, user)
         shown.append((str(role), login, nickname))
     return shown
