@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select
@@ -244,10 +245,16 @@ def tokens_of(session: Session, user: User) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 
+# What other capabilities must also undo on erasure (the game: leave the family, leave the boards).
+ON_ERASE: list[Callable[[Session, User], None]] = []
+
+
 def erase(session: Session, user: User) -> None:
     """Erase personal data; the account row stays, anonymised, for the ledger and statistics."""
     if user.deleted_at is not None:
         raise NotFound(N_("No such account."))
+    for hook in ON_ERASE:
+        hook(session, user)
     user.phone = None
     user.email = None
     user.nickname = ""

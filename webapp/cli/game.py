@@ -1,0 +1,65 @@
+"""`flask game verify|rebuild|sweep|recaps`: the leaderboard aggregates and the game's sweeps, by hand.
+
+`rebuild` is run once after upgrading a database that already holds actions (the credit hook keeps
+the aggregates from then on); `verify` says whether they still equal a recomputation.
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from models import utcnow
+
+from ..services import badges, boards, recaps
+from .common import transaction
+
+
+@click.group("game")
+def game_cli() -> None:
+    """Leaderboards, badges and weekly recaps."""
+
+
+@game_cli.command("verify")
+@with_appcontext
+def verify() -> None:
+    """Exit 0 when the leaderboard aggregates equal a recomputation from the credited actions."""
+    with transaction() as session:
+        problems = boards.verify(session)
+    for problem in problems[:50]:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} leaderboard rows differ from the actions")
+    click.echo("leaderboards ok")
+
+
+@game_cli.command("rebuild")
+@with_appcontext
+def rebuild() -> None:
+    """Recompute every leaderboard aggregate from the credited actions."""
+    with transaction() as session:
+        rows = boards.rebuild(session, utcnow())
+    click.echo(f"leaderboards rebuilt: {rows} rows")
+
+
+@game_cli.command("sweep")
+@with_appcontext
+def sweep() -> None:
+    """Award the badges that time alone earns (what the scheduler job does)."""
+    with transaction() as session:
+        awarded = badges.sweep_badges(session)
+    click.echo(f"badges awarded: {awarded}")
+
+
+@game_cli.command("recaps")
+@with_appcontext
+def weekly() -> None:
+    """Write the missing recaps of last week (what the scheduler job does, to the end)."""
+    total = 0
+    while True:
+        with transaction() as session:
+            written = recaps.weekly_recaps(session)
+        total += written
+        if not written:
+            break
+    click.echo(f"weekly recaps written: {total}")
