@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from models import Action, LedgerEntry, Role
 
 from ..extensions import db
+from ..i18n import current_language
 from ..schemas.actions import (
     AccountOut,
     ActionCreatedOut,
@@ -78,7 +79,7 @@ def account():
         "lifetime_redeemed": acct.lifetime_redeemed,
         "co2e_grams": acct.co2e_grams,
         "co2e_grams_week": week,
-        **gamification.summary(db.session, user, acct),
+        **gamification.summary(db.session, user, acct, language=current_language()),
     }
 
 

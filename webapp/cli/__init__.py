@@ -1,12 +1,13 @@
-"""Command-line interface (API.md "Operations"): db, seed, users; one line and non-zero on failure."""
+"""Command-line interface (API.md "Operations"): db, seed, users, ledger, partners, game; one line and
+non-zero on failure. The scheduler's `flask scheduler` comes from the campaigns package's entry point."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import database, ledger, seed, users
+from . import database, game, ledger, partners, seed, users
 
-GROUPS = [database.db_cli, seed.seed_cli, users.users_cli, ledger.ledger_cli]
+GROUPS = [database.db_cli, seed.seed_cli, users.users_cli, ledger.ledger_cli, partners.partners_cli, game.game_cli]
 
 
 def register_cli(app: Flask) -> None:

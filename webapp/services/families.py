@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import segno
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -195,11 +194,6 @@ def overview(session: Session, user: User, now: dt.datetime | None = None) -> di
         raise NotFound(N_("You are not in a green family."))
     return {"family": family, "members": members_of(session, family), "is_founder": family.founder_id == user.id,
             "max_members": MAX_MEMBERS, "totals": totals(session, family, now)}
-
-
-def invite_qr_svg(join_url: str) -> str:
-    """The invite as an inline SVG QR code (no external image, no script), sized by CSS."""
-    return segno.make(join_url, error="m").svg_inline(scale=5, dark="#14261c", light="#ffffff", border=2)
 
 
 def forget(session: Session, user: User) -> None:

@@ -18,6 +18,7 @@ from ..extensions import db, limiter
 from ..forms import EmptyForm
 from ..security import roles_required, signed_in
 from ..services import badges, families, gamification, leaderboards, recaps
+from ..services.qr import qr_svg
 from .forms_util import show_error
 
 bp = Blueprint("game", __name__, url_prefix="/game")
@@ -94,7 +95,7 @@ def _family_page(status: int = 200, **forms):
         hand_over = HandOverForm()
         hand_over.member.choices = [SelectChoice(u.id, leaderboards.display_name(u) or _("A resident"))
                                     for _m, u in view["members"] if u.id != user.id]
-        context.update(view=view, join_url=join_url, qr=families.invite_qr_svg(join_url) if join_url else "",
+        context.update(view=view, join_url=join_url, qr=qr_svg(join_url) if join_url else "",
                        code=families.display_code(family.invite_code), hand_over_form=hand_over,
                        trees=gamification.trees(view["totals"]["all"]),
                        member_levels=gamification.member_levels(db.session, [u for _m, u in view["members"]]),

@@ -13,6 +13,7 @@ from models import Action, LedgerEntry, Role
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import EmptyForm, LogForm, PasswordForm
+from ..i18n import current_language
 from ..security import roles_required, sign_in, sign_out, signed_in
 from ..services import accounts, actions, gamification, ledger, members, methodology, privacy
 from ..services.city import city_zone
@@ -36,7 +37,7 @@ def home():
         account=account,
         week=week,
         total=total,
-        game=gamification.summary(db.session, user, account),
+        game=gamification.summary(db.session, user, account, language=current_language()),
         equivalences=methodology.equivalences(total),
         types=methodology.published_types(db.session),
     )
