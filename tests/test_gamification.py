@@ -154,7 +154,7 @@ def test_get_account_lists_badges_with_code_name_and_date(api, session, resident
     body = api(resident).get("/api/v1/account", headers={"Accept-Language": "en"}).get_json()
     assert {b["code"] for b in body["badges"]} == {"first_action", "first_bus"}
     first = next(b for b in body["badges"] if b["code"] == "first_bus")
-    assert first["name"] == "公交首乘" and first["awarded_at"].startswith("2026-06-")  # user language unset: zh
+    assert first["name"] == "First bus ride" and first["awarded_at"].startswith("2026-06-")  # request language
     assert body["level"]["code"] == "seed" and body["streak_days"] == 0 and body["co2e_grams"] == 52
     me = api(resident).get("/api/v1/game/me", headers={"Accept-Language": "en"}).get_json()
     assert next(b for b in me["badges"] if b["code"] == "first_bus")["name"] == "First bus ride"

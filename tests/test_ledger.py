@@ -86,11 +86,12 @@ class LedgerMachine(RuleBasedStateMachine):
     """Any sequence of earns, debits and refunds keeps balance == sum(entries) >= 0."""
 
     session = None
-    user = None
+    make_user = None
 
     def __init__(self):
         super().__init__()
-        self.account = ledger.account_for(self.session, self.user)
+        # A fresh resident per example, so no example inherits another's balance.
+        self.account = ledger.account_for(self.session, self.make_user())
         self.model = self.account.balance
         self.redeemed = 0
 
@@ -125,9 +126,9 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.account.balance >= 0
 
 
-def test_ledger_state_machine(session, resident):
+def test_ledger_state_machine(session, make_user):
     LedgerMachine.session = session
-    LedgerMachine.user = resident
+    LedgerMachine.make_user = staticmethod(make_user)
     LedgerMachine.TestCase.settings = settings(
         max_examples=15,
         stateful_step_count=25,
