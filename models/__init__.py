@@ -3,7 +3,18 @@
 from .accounts import STAFF_ROLES, ApiToken, AuditEvent, IdempotencyRecord, Role, User
 from .actions import Action, ActionStatus, Evidence
 from .base import Base, utcnow
+from .campaigns import (
+    Campaign,
+    CampaignMultiplier,
+    CampaignStatus,
+    Challenge,
+    ChallengeCompletion,
+    SchedulerLease,
+    campaign_districts,
+)
 from .city import City, District
+from .families import FamilyMember, GreenFamily
+from .gamification import Board, BoardBucket, BoardScore, GameProfile, UserBadge, WeeklyRecap
 from .ledger import Adjustment, CarbonAccount, EntryKind, LedgerEntry
 from .merchants import (
     GreenPurchaseClaim,
@@ -15,6 +26,9 @@ from .merchants import (
     Reward,
 )
 from .methodology import ActionType, EmissionFactor, Family
+from .notices import Notice, NoticeKind
+from .partners import Partner, PartnerKind, PartnerSignature
+from .statistics import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations
 
 __all__ = [
     "STAFF_ROLES",
@@ -25,23 +39,49 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Board",
+    "BoardBucket",
+    "BoardScore",
+    "Campaign",
+    "CampaignMultiplier",
+    "CampaignStatus",
     "CarbonAccount",
+    "Challenge",
+    "ChallengeCompletion",
     "City",
     "District",
     "EmissionFactor",
     "EntryKind",
     "Evidence",
     "Family",
+    "FamilyMember",
+    "GameProfile",
+    "GreenFamily",
     "GreenPurchaseClaim",
     "IdempotencyRecord",
     "LedgerEntry",
     "Merchant",
     "MerchantCategory",
     "MerchantStatus",
+    "Notice",
+    "NoticeKind",
+    "Partner",
+    "PartnerKind",
+    "PartnerSignature",
     "Redemption",
     "RedemptionStatus",
     "Reward",
     "Role",
+    "SchedulerLease",
+    "StatActions",
+    "StatActive",
+    "StatLedger",
+    "StatMask",
+    "StatReach",
+    "StatRegistrations",
     "User",
+    "UserBadge",
+    "WeeklyRecap",
+    "campaign_districts",
     "utcnow",
 ]

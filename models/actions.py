@@ -36,6 +36,7 @@ class Action(Base):
         Index("ix_actions_user_id_id", "user_id", "id"),
         Index("ix_actions_status_id", "status", "id"),
         Index("ix_actions_user_occurred", "user_id", "occurred_at"),
+        Index("ix_actions_partner_external", "partner_id", "external_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +67,9 @@ class Action(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     appeal_text: Mapped[str | None] = mapped_column(Text)
     appealed_at: Mapped[dt.datetime | None]
+    # A partner's record: unique per partner, so that a re-sent record never counts twice.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="RESTRICT"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
 
     action_type: Mapped[ActionType] = relationship(lazy="joined")
     factor: Mapped[EmissionFactor] = relationship(lazy="joined")

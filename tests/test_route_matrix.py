@@ -70,6 +70,20 @@ class Browsers:
         return response
 
 
+# Partner routes pass the role gate (@public), then demand an HMAC signature (tests/test_partners.py):
+# to every browser here, anonymous or signed in, they answer a JSON 401.
+PARTNER_SIGNED = "/api/v1/partner/"
+
+
+def partner_problems(browsers: Browsers, method: str, path: str) -> list[str]:
+    problems = []
+    for role in [None, *Role]:
+        response = browsers.call(role, method, path)
+        if response.status_code != 401 or response.get_json().get("code") != 401:
+            problems.append(f"{describe(role, method, path, response)}: expected a JSON 401 without a signature")
+    return problems
+
+
 def describe(role, method, path, response) -> str:
     return f"{role or 'anonymous'} {method} {path} -> {response.status_code}"
 
@@ -117,6 +131,10 @@ def test_every_route_admits_exactly_its_declared_roles(app, make_user, db_conn):
         declared = allowed_roles(app, endpoint, method)
         if not declared:
             continue  # reported by test_every_route_declares_its_roles
+        if path.startswith(PARTNER_SIGNED):
+            problems += partner_problems(browsers, method, path)
+            walked += 1
+            continue
         response = browsers.call(None, method, path)
         problem = check_anonymous(declared, method, path, response)
         if problem:

@@ -5,9 +5,34 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import api
-from . import accounts, actions, admin, city, docs
+from . import (
+    accounts,
+    actions,
+    admin,
+    campaigns,
+    city,
+    docs,
+    gamification,
+    merchant_admin,
+    merchants,
+    partners,
+    statistics,
+)
 
-BLUEPRINTS = [accounts.auth_blp, accounts.me_blp, city.blp, actions.blp, admin.blp]
+BLUEPRINTS = [
+    accounts.auth_blp,
+    accounts.me_blp,
+    city.blp,
+    actions.blp,
+    admin.blp,
+    merchants.blp,
+    merchants.merchant_blp,
+    merchant_admin.admin_blp,
+    campaigns.blp,
+    gamification.blp,
+    statistics.blp,
+    partners.blp,
+]
 
 
 def register_api(app: Flask) -> None:

@@ -18,7 +18,7 @@ from ..services import accounts, privacy
 auth_blp = Blueprint("api_auth", __name__, url_prefix="/auth", description="Sign-up, sign-in and tokens")
 me_blp = Blueprint("api_me", __name__, url_prefix="/me", description="The caller's own account")
 
-LOGIN_LIMITS = dict(deduct_when=lambda response: response.status_code == 401)
+LOGIN_LIMITS = {"deduct_when": lambda response: response.status_code == 401}  # only failures count
 
 
 @auth_blp.route("/register", methods=["POST"])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from seeds import SEEDS_DIR, demo, load_profile
+from seeds import SEEDS_DIR, demo, load_profile, synthetic
 
-from ..services import city, methodology
+from ..services import city, methodology, statistics
 from .common import transaction
 
 
@@ -43,3 +46,24 @@ def seed_demo() -> None:
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD})")
     for role, login, nickname in logins:
         click.echo(f"  {role:<10} {login:<28} {nickname}")
+
+
+@seed_cli.command("synthetic")
+@click.option("--residents", type=click.IntRange(1, 10_000_000), default=1000, show_default=True)
+@click.option("--actions", "action_count", type=click.IntRange(0, 200_000_000), default=20_000, show_default=True)
+@click.option("--days", type=click.IntRange(1, 1098), default=365, show_default=True, help="Days of history.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last city day (default: yesterday).")
+@click.option("--seed", type=int, default=2026, show_default=True)
+@with_appcontext
+def seed_synthetic(residents: int, action_count: int, days: int, until: dt.datetime | None, seed: int) -> None:
+    """Invented residents and a year of their actions (COPY on PostgreSQL), then the roll-ups in bulk."""
+    started = time.perf_counter()
+    with transaction() as session:
+        last = until.date() if until else statistics.filters.today(session) - dt.timedelta(days=1)
+        loaded = synthetic.load(session, synthetic.Plan(residents, action_count, last, days, seed))
+        stored = time.perf_counter()
+        statistics.refresh_rollups(session)
+    finished = time.perf_counter()
+    click.echo(f"synthetic: {loaded.residents} residents, {loaded.actions} actions, {loaded.entries} ledger entries "
+               f"up to {last}; rows {stored - started:.1f} s, roll-ups {finished - stored:.1f} s, "
+               f"total {finished - started:.1f} s")

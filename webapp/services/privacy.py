@@ -56,7 +56,10 @@ def _tokens(session: Session, user: User) -> list[dict[str, Any]]:
 def _activity(session: Session, user: User) -> list[dict[str, Any]]:
     events = session.scalars(
         select(AuditEvent)
-        .where((AuditEvent.actor_id == user.id) | ((AuditEvent.target_type == "User") & (AuditEvent.target_id == user.id)))
+        .where(
+            (AuditEvent.actor_id == user.id)
+            | ((AuditEvent.target_type == "User") & (AuditEvent.target_id == user.id))
+        )
         .order_by(AuditEvent.id)
     )
     return [{"action": e.action, "at": e.created_at.isoformat(), "data": e.data} for e in events]

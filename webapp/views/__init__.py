@@ -8,16 +8,34 @@ from flask_login import current_user
 from models import Role
 
 from ..i18n import LANGUAGES, current_language, label_filters, localized
-from . import admin, auth, public, resident
-from . import campaign_pages, publicity
-from . import merchant as merchant_pages
-from . import merchant_admin as merchant_admin_pages
-from . import rewards as rewards_pages
+from . import (
+    admin,
+    auth,
+    campaign_pages,
+    game,
+    merchant,
+    merchant_admin,
+    official,
+    public,
+    publicity,
+    resident,
+    rewards,
+)
 
-BLUEPRINTS = [public.bp, auth.bp, resident.bp, admin.bp]
-BLUEPRINTS += [merchant_pages.apply_bp, merchant_pages.bp, rewards_pages.bp, merchant_admin_pages.bp]
-BLUEPRINTS += [publicity.bp, campaign_pages.bp]
-
+BLUEPRINTS = [
+    public.bp,
+    auth.bp,
+    resident.bp,
+    admin.bp,
+    merchant.apply_bp,
+    merchant.bp,
+    rewards.bp,
+    merchant_admin.bp,
+    publicity.bp,
+    campaign_pages.bp,
+    game.bp,
+    official.bp,
+]
 
 
 def significant(value, digits: int = 3) -> str:

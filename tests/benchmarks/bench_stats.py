@@ -1,0 +1,241 @@
+"""Benchmark: GET /api/v1/stats/overview from the roll-ups against a direct GROUP BY over the actions.
+
+    python tests/benchmarks/bench_stats.py [--residents 20000] [--actions 400000] [--requests 200] [--threads 4]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1/carbon_bench_stats, which
+is dropped and recreated) and gunicorn. Seeds with `flask seed synthetic` (timed), serves the app
+with gunicorn, asks for the overview of a whole year of every district from a few threads, and in
+the same run computes the same figures straight from the actions table. Not part of the test suite:
+figures go in the notes. The issue's scale is 500,000 residents / 10,000,000 actions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PASSWORD = "Bench-Official-2026"
+UNTIL = "2025-12-31"  # the synthetic year ends here, so that 2025 is a whole calendar year
+WINDOWS = {  # name: (from, to)
+    "calendar year 2025": ("2025-01-01", "2025-12-31"),
+    "365 days to 2025-12-30": ("2024-12-31", "2025-12-30"),
+    "year to 2025-10-15": ("2025-01-01", "2025-10-15"),
+    "300 days, unaligned": ("2025-02-15", "2025-12-11"),
+}
+SWEEP = """
+import datetime as dt, time
+from webapp import create_app
+from webapp.extensions import db
+from webapp.services.statistics import refresh_rollups
+with create_app().app_context():
+    started = time.perf_counter()
+    refresh_rollups(db.session, dt.date(2025, 12, 30))
+    db.session.commit()
+    print(f"{time.perf_counter() - started:.1f}")
+"""
+DIRECT = """
+SELECT a.district_id, a.action_type_id, count(*), sum(a.co2e_grams), count(DISTINCT a.user_id)
+FROM actions a WHERE a.status = 'credited' AND a.local_day BETWEEN :first AND :last
+GROUP BY a.district_id, a.action_type_id
+"""
+DIRECT_PARTICIPANTS = """
+SELECT count(DISTINCT user_id) FROM actions WHERE status = 'credited' AND local_day BETWEEN :first AND :last
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def recreate_database(url: str) -> None:
+    parsed = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def flask(env: dict, *args: str) -> str:
+    out = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout
+
+
+def token(port: int) -> str:
+    body = json.dumps({"login": "stats@bench.example", "password": PASSWORD, "name": "bench"}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/auth/tokens", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own server
+        return json.loads(response.read())["token"]
+
+
+def hammer(port: int, bearer: str, path: str, requests: int, threads: int) -> tuple[list[float], dict]:
+    """`requests` GETs of `path` spread over `threads` keep-alive connections: latencies in ms."""
+    latencies: list[float] = []
+    bodies: list[dict] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for _ in range(n):
+            started = time.perf_counter()
+            conn.request("GET", path, headers={"Authorization": f"Bearer {bearer}"})
+            response = conn.getresponse()
+            data = response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status == 200, (response.status, data[:200])
+            with lock:
+                latencies.append(elapsed)
+                if not bodies:
+                    bodies.append(json.loads(data))
+        conn.close()
+
+    pool = [threading.Thread(target=worker, args=(requests // threads,)) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return latencies, bodies[0]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def direct(url: str, first: str, last: str, repeat: int = 3) -> tuple[list[float], int, int]:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=NullPool)
+    timings, co2e, participants = [], 0, 0
+    with engine.connect() as conn:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            rows = conn.execute(text(DIRECT), {"first": first, "last": last}).all()
+            participants = conn.execute(text(DIRECT_PARTICIPANTS), {"first": first, "last": last}).scalar()
+            timings.append((time.perf_counter() - started) * 1000)
+            co2e = sum(int(r[3]) for r in rows)
+    engine.dispose()
+    return timings, co2e, participants
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--residents", type=int, default=20_000)
+    parser.add_argument("--actions", type=int, default=400_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--keep", action="store_true", help="reuse the seeded database of an earlier run")
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_stats")
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-secret-key-0123456789",
+        "RATELIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    seed_line, seed_seconds = "(reused)", 0.0
+    if not args.keep:
+        recreate_database(url)
+        flask(env, "db", "upgrade")
+        flask(env, "seed", "city")
+        started = time.perf_counter()
+        seed_line = flask(
+            env,
+            "seed",
+            "synthetic",
+            "--residents",
+            str(args.residents),
+            "--actions",
+            str(args.actions),
+            "--until",
+            UNTIL,
+        ).strip()
+        seed_seconds = time.perf_counter() - started
+        flask(env, "users", "create", "--role", "official", "--login", "stats@bench.example", "--password", PASSWORD)
+    port = free_port()
+    instance = tempfile.mkdtemp(prefix="bench-stats-")
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(ROOT),
+            "--timeout",
+            "120",
+            "wsgi:app",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=instance,
+    )
+    results = []
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        bearer = token(port)
+        for name, (first, last) in WINDOWS.items():
+            path = f"/api/v1/stats/overview?from={first}&to={last}"
+            hammer(port, bearer, path, args.threads * 5, args.threads)  # warm-up: connections, caches
+            latencies, body = hammer(port, bearer, path, args.requests, args.threads)
+            baseline, co2e, participants = direct(url, first, last)
+            assert body["co2e_grams"] == co2e, (name, body["co2e_grams"], co2e)
+            assert body["participants"] == participants, (name, body["participants"], participants)
+            results.append((name, latencies, baseline))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    sweep = subprocess.run(
+        [sys.executable, "-c", SWEEP], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"PostgreSQL, gunicorn {args.workers} sync workers, {args.threads} client threads, "
+        f"{args.requests} requests per window, {os.cpu_count()} CPUs"
+    )
+    print(f"seed: {seed_line}  [wall {seed_seconds:.1f} s]")
+    print(f"{'overview window':<26}{'p50 ms':>9}{'p99 ms':>9}{'direct GROUP BY ms (p50 of 3)':>32}{'ratio':>8}")
+    for name, latencies, baseline in results:
+        p50, p99, base = percentile(latencies, 50), percentile(latencies, 99), statistics.median(baseline)
+        print(f"{name:<26}{p50:>9.1f}{p99:>9.1f}{base:>32.1f}{base / p50:>7.0f}x")
+    print("figures equal: co2e_grams and participants of every window match the direct aggregate")
+    print(f"nightly sweep refresh_rollups(since=2025-12-30): {sweep} s (roll-up tables locked meanwhile)")
+    match = re.search(r"rows ([\d.]+) s, roll-ups ([\d.]+) s", seed_line)
+    if match:
+        print(f"seed breakdown: generate + COPY {match.group(1)} s, roll-ups {match.group(2)} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""Official statistics API: aggregates only, for officials and admins (API.md "Statistics")."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from models import Role
+
+from ..extensions import db
+from ..i18n import localized
+from ..schemas.statistics import (
+    DistrictRowOut,
+    OverviewOut,
+    PointOut,
+    StatsQueryIn,
+    TimeseriesQueryIn,
+    WindowQueryIn,
+)
+from ..security import roles_required
+from ..services import statistics
+from ..services.statistics import exports, filters
+
+blp = Blueprint(
+    "api_stats",
+    __name__,
+    url_prefix="/stats",
+    description="Official statistics: aggregates only; cells of fewer than 10 residents are hidden",
+)
+
+OFFICIALS = (Role.OFFICIAL, Role.ADMIN)
+
+
+@blp.route("/overview", methods=["GET"])
+@roles_required(*OFFICIALS)
+@blp.arguments(StatsQueryIn, location="query")
+@blp.response(200, OverviewOut)
+def overview(args):
+    """Headline figures of the city, or of one district, for a window of city days."""
+    return statistics.overview(db.session, filters.scope(db.session, args))
+
+
+@blp.route("/districts", methods=["GET"])
+@roles_required(*OFFICIALS)
+@blp.arguments(WindowQueryIn, location="query")
+@blp.response(200, DistrictRowOut(many=True))
+def districts(args):
+    """One row a district, hidden cells null."""
+    return statistics.district_rows(db.session, filters.window(db.session, args.get("first"), args.get("last")))
+
+
+@blp.route("/timeseries", methods=["GET"])
+@roles_required(*OFFICIALS)
+@blp.arguments(TimeseriesQueryIn, location="query")
+@blp.response(200, PointOut(many=True))
+def timeseries(args):
+    """One value per day, ISO week or month of the window (`metric`: see the enum)."""
+    return statistics.timeseries(db.session, filters.series(db.session, args))
+
+
+@blp.route("/export.csv", methods=["GET"])
+@roles_required(*OFFICIALS)
+@blp.arguments(WindowQueryIn, location="query")
+@blp.response(200, description="The district table as CSV; hidden cells are <10.", content_type="text/csv")
+def export_csv(args):
+    """The district table as CSV (every export is audit-logged)."""
+    window = filters.window(db.session, args.get("first"), args.get("last"))
+    header, lines = exports.district_table(db.session, window, lambda d: localized(d, "name"), _("All districts"))
+    filters.audit_export(db.session, current_user.user, "districts", window)
+    return Response(
+        exports.to_csv(header, lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=districts-{window.first}-{window.last}.csv"},
+    )

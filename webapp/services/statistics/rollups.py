@@ -1,0 +1,260 @@
+"""Roll-ups kept in the same transaction as the raw rows they summarise.
+
+A credited action (actions.AFTER_CREDIT), a ledger entry and a resident's registration or erasure
+(insert/update events on those rows, since several services write them) each add their share here.
+Actions never leave `credited`, entries are never changed, and erasure keeps a resident's actions
+and entries, so these tables are only ever added to. A resident's day masks are read and written
+under their account lock, which every path that credits or posts takes first; shared totals move
+by atomic upserts, written in key order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import Counter, defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from models import (
+    Action,
+    CarbonAccount,
+    City,
+    LedgerEntry,
+    Role,
+    StatActions,
+    StatActive,
+    StatLedger,
+    StatMask,
+    StatReach,
+    StatRegistrations,
+    User,
+)
+from models.statistics import CITY, NO_DISTRICT
+
+from .. import actions as actions_service
+from . import subjects
+from .periods import KINDS, ROLLING_COLUMNS, TO_DATE, ActiveDays, local_day, period_start, rolling_changes
+from .sql import upsert
+
+MASK_COLUMNS = [f"m{n}" for n in range(1, 13)]
+MASK_KEY = ["subject", "year", "district_key", "user_id"]
+
+
+def district_key(district_id: int | None) -> int:
+    return NO_DISTRICT if district_id is None else district_id
+
+
+def city_zone(executor: Session | Connection) -> zoneinfo.ZoneInfo:
+    name = executor.execute(select(City.timezone).order_by(City.id).limit(1)).scalar()
+    return zoneinfo.ZoneInfo(name or "UTC")
+
+
+def mask_state(
+    executor: Session | Connection, user_id: int, names: list[str], keys: set[int], years: list[int]
+) -> dict[tuple[str, int], ActiveDays]:
+    m = StatMask.__table__.c
+    rows = executor.execute(
+        select(StatMask.__table__).where(
+            m.user_id == user_id, m.subject.in_(names), m.district_key.in_(keys), m.year.in_(years)
+        )
+    )
+    state: dict[tuple[str, int], ActiveDays] = {}
+    for row in rows:
+        months = [getattr(row, column) for column in MASK_COLUMNS]
+        state.setdefault((row.subject, row.district_key), ActiveDays()).years[row.year] = months
+    return state
+
+
+def record_days(executor: Session | Connection, user_id: int, dk: int, day: dt.date, names: list[str]) -> None:
+    """Mark `day` active for this resident and these subjects; count them wherever they are new."""
+    keys = {dk, CITY}
+    state = mask_state(executor, user_id, names, keys, [day.year - 1, day.year, day.year + 1])
+    masks: list[dict] = []
+    reach: Counter = Counter()
+    active: defaultdict[tuple[str, dt.date, int], Counter] = defaultdict(Counter)
+    for name in names:
+        for key in sorted(keys):
+            days = state.get((name, key), ActiveDays())
+            if days.has(day):
+                continue
+            masks.append(
+                {
+                    "subject": name,
+                    "year": day.year,
+                    "district_key": key,
+                    "user_id": user_id,
+                    **dict.fromkeys(MASK_COLUMNS, 0),
+                    f"m{day.month}": 1 << (day.day - 1),
+                }
+            )
+            for kind in KINDS:
+                if not days.any_in_period(kind, day):
+                    reach[(kind, period_start(kind, day), key, name)] += 1
+            if name == subjects.ALL:
+                for on, change in rolling_changes(days, day).items():
+                    for kind in ("d", "m"):
+                        active[(kind, period_start(kind, on), key)].update(change)
+                for kind, first_kind in TO_DATE.items():  # a back-dated day can become the first
+                    earliest = days.first_in(kind, day)
+                    if earliest is None or day < earliest:
+                        reach[(first_kind, day, key, name)] += 1
+                    if earliest is not None and day < earliest:
+                        reach[(first_kind, earliest, key, name)] -= 1
+    upsert(executor, StatMask.__table__, masks, MASK_KEY, bit_or=MASK_COLUMNS)
+    upsert(
+        executor,
+        StatReach.__table__,
+        [{"kind": k, "start": s, "district_key": d, "subject": n, "residents": v} for (k, s, d, n), v in reach.items()],
+        ["kind", "start", "district_key", "subject"],
+        add=["residents"],
+    )
+    upsert(
+        executor,
+        StatActive.__table__,
+        [{"kind": kind, "start": start, "district_key": key, **{c: change[c] for c in ROLLING_COLUMNS}}
+         for (kind, start, key), change in active.items()],
+        ["kind", "start", "district_key"],
+        add=ROLLING_COLUMNS,
+    )
+
+
+def _milli(quantity: Decimal) -> int:
+    return int((Decimal(quantity) * 1000).to_integral_value())
+
+
+def after_credit(session: Session, user: User, action: Action) -> None:
+    """actions.AFTER_CREDIT: count a newly credited action (logged, or approved after review)."""
+    dk = district_key(action.district_id)
+    record_days(session, action.user_id, dk, action.local_day, subjects.for_action(action.action_type))
+    measures = {
+        "actions": 1,
+        "co2e_grams": action.co2e_grams,
+        "credits": action.credits,
+        "quantity_milli": _milli(action.quantity),
+    }
+    upsert(
+        session,
+        StatActions.__table__,
+        [
+            {
+                "kind": kind,
+                "start": period_start(kind, action.local_day),
+                "district_key": dk,
+                "action_type_id": action.action_type_id,
+                **measures,
+            }
+            for kind in ("d", "m")
+        ],
+        ["kind", "start", "district_key", "action_type_id"],
+        add=list(measures),
+    )
+
+
+def _after_entry(_mapper: Any, connection: Connection, entry: LedgerEntry) -> None:
+    """Every ledger entry, whichever service posts it: by the owner's district and the city day."""
+    owner = connection.execute(
+        select(CarbonAccount.user_id, User.district_id)
+        .join(User, User.id == CarbonAccount.user_id)
+        .where(CarbonAccount.id == entry.account_id)
+    ).one()
+    day = local_day(entry.created_at, city_zone(connection))
+    dk = district_key(owner.district_id)
+    earlier = connection.execute(
+        select(LedgerEntry.id).where(LedgerEntry.account_id == entry.account_id, LedgerEntry.id != entry.id).limit(1)
+    ).first()
+    measures = {"entries": 1, "amount": entry.amount, "new_holders": 0 if earlier else 1}
+    upsert(
+        connection,
+        StatLedger.__table__,
+        [
+            {
+                "kind": kind,
+                "start": period_start(kind, day),
+                "district_key": dk,
+                "entry_kind": str(entry.kind),
+                **measures,
+            }
+            for kind in ("d", "m")
+        ],
+        ["kind", "start", "district_key", "entry_kind"],
+        add=list(measures),
+    )
+    subject = subjects.LEDGER_SUBJECTS.get(entry.kind)
+    if subject:
+        record_days(connection, owner.user_id, dk, day, [subject])
+
+
+def registration_footprint(
+    role: Role | str | None,
+    district_id: int | None,
+    created_at: dt.datetime | None,
+    deleted_at: dt.datetime | None,
+    zone: zoneinfo.ZoneInfo,
+) -> Counter:
+    """What one user adds to stat_registrations: joined on the day of sign-up, left on erasure."""
+    footprint: Counter = Counter()
+    if role != Role.RESIDENT or created_at is None:
+        return footprint
+    dk = district_key(district_id)
+    footprint[(local_day(created_at, zone), dk, "joined")] += 1
+    if deleted_at is not None:
+        footprint[(local_day(deleted_at, zone), dk, "left")] += 1
+    return footprint
+
+
+def _apply_registrations(connection: Connection, change: Counter) -> None:
+    rows: dict[tuple[dt.date, int], dict] = {}
+    for (day, dk, column), n in change.items():
+        if n:
+            row = rows.setdefault((day, dk), {"day": day, "district_key": dk, "joined": 0, "left": 0})
+            row[column] += n
+    upsert(
+        connection, StatRegistrations.__table__, list(rows.values()), ["day", "district_key"], add=["joined", "left"]
+    )
+
+
+REGISTRATION_FIELDS = ("role", "district_id", "created_at", "deleted_at")
+
+
+def _after_user_insert(_mapper: Any, connection: Connection, user: User) -> None:
+    if user.role == Role.RESIDENT:
+        zone = city_zone(connection)
+        _apply_registrations(
+            connection, registration_footprint(user.role, user.district_id, user.created_at, user.deleted_at, zone)
+        )
+
+
+def _after_user_update(_mapper: Any, connection: Connection, user: User) -> None:
+    state = inspect(user)
+    histories = {name: state.attrs[name].history for name in REGISTRATION_FIELDS}
+    if not any(h.has_changes() for h in histories.values()):
+        return
+    old = {
+        name: (h.deleted[0] if h.deleted else None) if h.has_changes() else getattr(user, name)
+        for name, h in histories.items()
+    }  # a change with nothing deleted was a change from None
+    zone = city_zone(connection)
+    change = registration_footprint(user.role, user.district_id, user.created_at, user.deleted_at, zone)
+    change.subtract(registration_footprint(old["role"], old["district_id"], old["created_at"], old["deleted_at"], zone))
+    _apply_registrations(connection, change)
+
+
+def _keep_old_values(*_args: Any) -> None:
+    """Registered only so that these attributes keep their previous value in the history."""
+
+
+def install() -> None:
+    """Hook the roll-ups into crediting, the ledger and accounts (idempotent; explicit)."""
+    if after_credit not in actions_service.AFTER_CREDIT:
+        actions_service.AFTER_CREDIT.append(after_credit)
+    if not event.contains(LedgerEntry, "after_insert", _after_entry):
+        event.listen(LedgerEntry, "after_insert", _after_entry)
+        event.listen(User, "after_insert", _after_user_insert)
+        event.listen(User, "after_update", _after_user_update)
+        for name in REGISTRATION_FIELDS:
+            event.listen(getattr(User, name), "set", _keep_old_values, active_history=True)
