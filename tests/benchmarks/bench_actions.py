@@ -29,12 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LUA_ACTIONS = """
 tokens = {%s}
+kinds = {%s}
 counter = 0
 request = function()
   counter = counter + 1
-  local token = tokens[(counter %% #tokens) + 1]
+  local i = (counter %% #tokens) + 1
+  local token = tokens[i]
   local now = os.date("!%%Y-%%m-%%dT%%H:%%M:%%S+00:00")
-  local body = string.format('{"type":"bus","quantity":5,"occurred_at":"%%s"}', now)
+  local body = string.format('{"type":"%%s","quantity":5,"occurred_at":"%%s"}', kinds[i], now)
   return wrk.format("POST", "/api/v1/actions",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
 end
@@ -61,7 +63,12 @@ def recreate_database(url: str) -> None:
     admin.dispose()
 
 
-def make_tokens(env: dict, residents: int) -> list[str]:
+DISTRICTS = ["371402", "371403", "371422", "371423", "371424", "371425", "371426", "371427", "371428",
+             "371481", "371482"]
+TYPES = ["bus", "bike_shared", "bike_own", "waste_paper", "waste_plastic", "buy_own_bag"]
+
+
+def make_tokens(env: dict, residents: int, spread: bool) -> list[str]:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     from models import Role
@@ -76,7 +83,8 @@ def make_tokens(env: dict, residents: int) -> list[str]:
         session = db.new_session()
         for i in range(residents):
             user = accounts.create_user(session, None, role=Role.RESIDENT, login=f"139{i:08d}",
-                                        password="Bench-Password-2026", district="371402", nickname=f"b{i}")
+                                        password="Bench-Password-2026", nickname=f"b{i}",
+                                        district=DISTRICTS[i % len(DISTRICTS)] if spread else DISTRICTS[0])
             tokens.append(accounts.issue_token(session, user, "bench")[1])
         session.commit()
         session.close()
@@ -108,6 +116,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument("--spread", action="store_true",
+                        help="residents across all districts and six action types (default: one district, bus)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
@@ -121,7 +131,7 @@ def main() -> int:
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=full_env, check=True, capture_output=True)
     subprocess.run([*flask, "seed", "city"], cwd=ROOT, env=full_env, check=True, capture_output=True)
-    tokens = make_tokens(env, args.residents)
+    tokens = make_tokens(env, args.residents, args.spread)
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"],
@@ -134,7 +144,8 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        lua_actions = LUA_ACTIONS % ",".join(f'"{t}"' for t in tokens)
+        kinds = [TYPES[i % len(TYPES)] if args.spread else "bus" for i in range(len(tokens))]
+        lua_actions = LUA_ACTIONS % (",".join(f'"{t}"' for t in tokens), ",".join(f'"{k}"' for k in kinds))
         run_wrk(port, LUA_BARE, 3, args.connections)  # warm-up: connections, caches
         run_wrk(port, lua_actions, 3, args.connections)
         bare = run_wrk(port, LUA_BARE, args.seconds, args.connections)
@@ -143,7 +154,7 @@ def main() -> int:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     print(f"gunicorn {args.workers} sync workers, wrk -t2 -c{args.connections} -d{args.seconds}s, "
-          f"{args.residents} residents, PostgreSQL")
+          f"{args.residents} residents, {'11 districts x 6 types' if args.spread else 'one district, bus'}, PostgreSQL")
     print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for name, row in (("POST /bench/insert-bare", bare), ("POST /api/v1/actions", ours)):
         print(f"{name:<28}{row['rps']:>10.1f}{row['p50']:>10.1f}{row['p90']:>10.1f}{row['p99']:>10.1f}"
