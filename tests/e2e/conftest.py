@@ -95,11 +95,9 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    """Migrate, seed and serve the app; yields its base URL, e.g. http://127.0.0.1:54321.
-
-    The server's log (warnings and errors, with tracebacks) goes to screenshots/server.log.
-    """
+def server_env() -> Iterator[dict[str, str]]:
+    """The environment the app under test runs with (its DATABASE_URL included), for CLI steps in a test,
+    e.g. `python -m flask --app wsgi scheduler once` run from the project root."""
     tmp = Path(tempfile.mkdtemp(prefix="carbon-e2e-"))
     env = {
         **os.environ,
@@ -113,6 +111,19 @@ def live_server() -> Iterator[str]:
     }
     for name in ("FLASK_DEBUG", "FLASK_RUN_PORT", "FLASK_RUN_HOST", "FLASK_APP", "TEST_DATABASE_URL"):
         env.pop(name, None)
+    try:
+        yield env
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_server(server_env: dict[str, str]) -> Iterator[str]:
+    """Migrate, seed and serve the app; yields its base URL, e.g. http://127.0.0.1:54321.
+
+    The server's log (warnings and errors, with tracebacks) goes to screenshots/server.log.
+    """
+    env = server_env
     server: subprocess.Popen | None = None
     try:
         for step in (("db", "upgrade"), ("seed", "city"), ("seed", "demo")):
@@ -148,7 +159,6 @@ def live_server() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
