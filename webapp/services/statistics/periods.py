@@ -202,9 +202,11 @@ def rolling_changes(days: ActiveDays, day: dt.date) -> dict[dt.date, dict[str, i
     def add(on: dt.date, column: str, n: int) -> None:
         changes.setdefault(on, dict.fromkeys(ROLLING_COLUMNS, 0))[column] += n
 
+    closest_before, closest_after = days.nearest(day, -1, max(ROLLING)), days.nearest(day, +1, max(ROLLING))
     for length, column in zip(ROLLING, ROLLING_COLUMNS, strict=True):
         span = dt.timedelta(days=length)
-        before, after = days.nearest(day, -1, length), days.nearest(day, +1, length)
+        before = closest_before if closest_before and (day - closest_before).days <= length else None
+        after = closest_after if closest_after and (closest_after - day).days <= length else None
         end = day + span if after is None else min(day + span, after)
         add(day, column, 1)
         add(end, column, -1)

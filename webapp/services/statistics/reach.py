@@ -101,13 +101,17 @@ def rolling_counts(session: Session, ends: set[dt.date]) -> dict[tuple[int, dt.d
     low = min(ends).replace(day=1)
     base: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ROLLING_COLUMNS, 0))
     columns = [getattr(StatActive, c) for c in ROLLING_COLUMNS]
-    for key, *sums in session.execute(select(StatActive.district_key, *map(func.sum, columns))
-                                      .where(StatActive.kind == "m", StatActive.start < low)
-                                      .group_by(StatActive.district_key)):
+    for key, *sums in session.execute(
+        select(StatActive.district_key, *map(func.sum, columns))
+        .where(StatActive.kind == "m", StatActive.start < low)
+        .group_by(StatActive.district_key)
+    ):
         base[key] = dict(zip(ROLLING_COLUMNS, (int(v or 0) for v in sums), strict=True))
-    days = session.execute(select(StatActive.start, StatActive.district_key, *columns)
-                           .where(StatActive.kind == "d", StatActive.start.between(low, max(ends)))
-                           .order_by(StatActive.start)).all()
+    days = session.execute(
+        select(StatActive.start, StatActive.district_key, *columns)
+        .where(StatActive.kind == "d", StatActive.start.between(low, max(ends)))
+        .order_by(StatActive.start)
+    ).all()
     found, index = {}, 0
     for end in sorted(ends):
         while index < len(days) and days[index][0] <= end:
@@ -121,7 +125,7 @@ def rolling_counts(session: Session, ends: set[dt.date]) -> dict[tuple[int, dt.d
 
 
 def _rolling(session: Session, cells: list[Cell]) -> dict[Cell, int]:
-    """"*" over the L days ending on a day, for L in ROLLING: from the rolling counts."""
+    """ "*" over the L days ending on a day, for L in ROLLING: from the rolling counts."""
     counts = rolling_counts(session, {c.window.last for c in cells})
     empty = dict.fromkeys(ROLLING_COLUMNS, 0)
     return {c: counts.get((c.district_key, c.window.last), empty)[f"r{c.window.days}"] for c in cells}

@@ -272,15 +272,22 @@ def _active(session: Session, first: dt.date, dialect: str) -> None:
     Each active day d of a resident adds 1 on d and takes it away on min(d + L, next active day).
     """
     month = period_start("m", first)
-    session.execute(delete(StatActive).where(or_(and_(StatActive.kind == "d", StatActive.start >= first),
-                                                  and_(StatActive.kind == "m", StatActive.start >= month))))
+    session.execute(
+        delete(StatActive).where(
+            or_(
+                and_(StatActive.kind == "d", StatActive.start >= first),
+                and_(StatActive.kind == "m", StatActive.start >= month),
+            )
+        )
+    )
     f = FACTS.c
     everyone = f.subject == const(subjects.ALL, String)
     per_district = select(f.district_key, f.user_id, f.day).where(everyone)
     citywide = select(const(CITY, Integer).label("district_key"), f.user_id, f.day).where(everyone).distinct()
     for source in (per_district.subquery(), citywide.subquery()):
-        next_day = func.lead(source.c.day).over(partition_by=[source.c.district_key, source.c.user_id],
-                                                order_by=source.c.day)
+        next_day = func.lead(source.c.day).over(
+            partition_by=[source.c.district_key, source.c.user_id], order_by=source.c.day
+        )
         columns = ["district_key", "day", "next_day"]
         session.execute(NEXT.insert().from_select(columns, select(source.c.district_key, source.c.day, next_day)))
     n = NEXT.c
@@ -297,9 +304,11 @@ def _active(session: Session, first: dt.date, dialect: str) -> None:
             add(key, day, column, count)
     for length, column in zip(ROLLING, ROLLING_COLUMNS, strict=True):
         end = earliest(plus_days(n.day, length, dialect), func.coalesce(n.next_day, const(FAR, Date)), dialect)
-        for key, day, count in session.execute(select(n.district_key, end, func.count())
-                                                .group_by(n.district_key, end)):
+        for key, day, count in session.execute(select(n.district_key, end, func.count()).group_by(n.district_key, end)):
             add(key, day, column, -count)
-    rows = [{"kind": kind, "start": start, "district_key": key, **{c: change[c] for c in ROLLING_COLUMNS}}
-            for (kind, start, key), change in changes.items() if any(change.values())]
+    rows = [
+        {"kind": kind, "start": start, "district_key": key, **{c: change[c] for c in ROLLING_COLUMNS}}
+        for (kind, start, key), change in changes.items()
+        if any(change.values())
+    ]
     upsert(session, StatActive.__table__, rows, ["kind", "start", "district_key"], add=ROLLING_COLUMNS)

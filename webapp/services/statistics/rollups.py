@@ -116,8 +116,10 @@ def record_days(executor: Session | Connection, user_id: int, dk: int, day: dt.d
     upsert(
         executor,
         StatActive.__table__,
-        [{"kind": kind, "start": start, "district_key": key, **{c: change[c] for c in ROLLING_COLUMNS}}
-         for (kind, start, key), change in active.items()],
+        [
+            {"kind": kind, "start": start, "district_key": key, **{c: change[c] for c in ROLLING_COLUMNS}}
+            for (kind, start, key), change in active.items()
+        ],
         ["kind", "start", "district_key"],
         add=ROLLING_COLUMNS,
     )
