@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,8 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.pool import NullPool
+from support import free_port, recreate_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -46,21 +44,6 @@ request = function()
   return wrk.format("POST", "/bench/insert-bare", {["Content-Type"] = "application/json"}, "{}")
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def recreate_database(url: str) -> None:
-    parsed = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 DISTRICTS = ["371402", "371403", "371422", "371423", "371424", "371425", "371426", "371427", "371428",
