@@ -373,9 +373,10 @@ def test_concurrent_retries_of_one_batch_store_each_external_id_once(app, commit
     start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     payload = {"trips": [trip(f"t-{i}", codes[i % 3], km=2, at=start + dt.timedelta(minutes=i)) for i in range(30)]}
     threads = 8
+    base = int(time.time())  # fixed before the race: timestamps read inside it could coincide
 
     def post(client, i):  # each retry signs anew (its own timestamp), as a partner's retry would
-        return signed_post(client, TRIPS, partner, payload, timestamp=int(time.time()) - i)
+        return signed_post(client, TRIPS, partner, payload, timestamp=base - i)
 
     results = _race(app, threads, post)
     committed.expire_all()
