@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from models import City, District
@@ -49,11 +50,18 @@ def current_city(session: Session) -> City:
 _ZONES: dict[str, zoneinfo.ZoneInfo] = {}
 
 
-def city_zone(session: Session) -> zoneinfo.ZoneInfo:
-    key = str(session.get_bind().engine.url)
+def city_zone(executor: Session | Connection, *, fallback: str | None = None) -> zoneinfo.ZoneInfo:
+    """The city's zone, cached per database; `fallback` (uncached) where no city is loaded yet."""
+    bind = executor if isinstance(executor, Connection) else executor.get_bind()
+    key = str(bind.engine.url)
     zone = _ZONES.get(key)
     if zone is None:
-        zone = _ZONES[key] = zoneinfo.ZoneInfo(current_city(session).timezone)
+        name = executor.execute(select(City.timezone).order_by(City.id).limit(1)).scalar()
+        if name is None:
+            if fallback is None:
+                raise LookupError("no city loaded: run `flask seed city`")
+            return zoneinfo.ZoneInfo(fallback)
+        zone = _ZONES[key] = zoneinfo.ZoneInfo(name)
     return zone
 
 

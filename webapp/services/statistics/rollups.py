@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from models import (
     Action,
     CarbonAccount,
-    City,
     LedgerEntry,
     Role,
     StatActions,
@@ -37,6 +36,7 @@ from models import (
 from models.statistics import CITY, NO_DISTRICT
 
 from .. import actions as actions_service
+from .. import city as city_service
 from . import subjects
 from .periods import KINDS, ROLLING_COLUMNS, TO_DATE, ActiveDays, local_day, period_start, rolling_changes
 from .sql import upsert
@@ -50,8 +50,8 @@ def district_key(district_id: int | None) -> int:
 
 
 def city_zone(executor: Session | Connection) -> zoneinfo.ZoneInfo:
-    name = executor.execute(select(City.timezone).order_by(City.id).limit(1)).scalar()
-    return zoneinfo.ZoneInfo(name or "UTC")
+    """The cached city zone (services.city); UTC while no city is loaded, as on a fresh database."""
+    return city_service.city_zone(executor, fallback="UTC")
 
 
 def mask_state(
