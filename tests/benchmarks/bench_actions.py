@@ -1,6 +1,7 @@
 """Benchmark: POST /api/v1/actions against a bare one-row INSERT endpoint, same app, same server.
 
     python tests/benchmarks/bench_actions.py [--residents 2000] [--seconds 15] [--connections 32]
+                                             [--history 0..6] [--spread]
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1/carbon_bench, which
 is dropped and recreated), gunicorn and wrk (apt-get install wrk). Prints requests/s and latency
@@ -51,13 +52,18 @@ DISTRICTS = ["371402", "371403", "371422", "371423", "371424", "371425", "371426
 TYPES = ["bus", "bike_shared", "bike_own", "waste_paper", "waste_plastic", "buy_own_bag"]
 
 
-def make_tokens(env: dict, residents: int, spread: bool) -> list[str]:
+def make_tokens(env: dict, residents: int, spread: bool, history: int = 0) -> list[str]:
+    """Residents with a token each; with `history`, each has logged that many days before today,
+    as in a city that has been running (account, game profile and roll-up rows exist)."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    from models import Role
+    import datetime as dt
+    from decimal import Decimal
+
+    from models import Role, utcnow
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.services import accounts, passwords
+    from webapp.services import accounts, actions, passwords
 
     app = create_app()
     passwords.configure(time_cost=1, memory_cost_kib=1024)
@@ -69,6 +75,12 @@ def make_tokens(env: dict, residents: int, spread: bool) -> list[str]:
                                         password="Bench-Password-2026", nickname=f"b{i}",
                                         district=DISTRICTS[i % len(DISTRICTS)] if spread else DISTRICTS[0])
             tokens.append(accounts.issue_token(session, user, "bench")[1])
+            kind = TYPES[i % len(TYPES)] if spread else "bus"
+            for days in range(history, 0, -1):
+                occurred = utcnow() - dt.timedelta(days=days)
+                actions.log_action(session, user, actions.ActionInput(kind, Decimal(5), occurred))
+            if i % 200 == 199:
+                session.commit()
         session.commit()
         session.close()
     return tokens
@@ -99,6 +111,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument("--history", type=int, default=0,
+                        help="days (up to 6) each resident logged before today; 0: all are new")
     parser.add_argument("--spread", action="store_true",
                         help="residents across all districts and six action types (default: one district, bus)")
     args = parser.parse_args()
@@ -114,7 +128,7 @@ def main() -> int:
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=full_env, check=True, capture_output=True)
     subprocess.run([*flask, "seed", "city"], cwd=ROOT, env=full_env, check=True, capture_output=True)
-    tokens = make_tokens(env, args.residents, args.spread)
+    tokens = make_tokens(env, args.residents, args.spread, min(args.history, 6))
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"],
@@ -137,7 +151,8 @@ def main() -> int:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     print(f"gunicorn {args.workers} sync workers, wrk -t2 -c{args.connections} -d{args.seconds}s, "
-          f"{args.residents} residents, {'11 districts x 6 types' if args.spread else 'one district, bus'}, PostgreSQL")
+          f"{args.residents} residents with {args.history} days of history, "
+          f"{'11 districts x 6 types' if args.spread else 'one district, bus'}, PostgreSQL")
     print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for name, row in (("POST /bench/insert-bare", bare), ("POST /api/v1/actions", ours)):
         print(f"{name:<28}{row['rps']:>10.1f}{row['p50']:>10.1f}{row['p90']:>10.1f}{row['p99']:>10.1f}"

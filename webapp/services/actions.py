@@ -92,60 +92,79 @@ def _check_time(occurred_at: dt.datetime, now: dt.datetime) -> dt.datetime:
 
 def cap_left(session: Session, user: User, action_type: ActionType, day: dt.date, evidence: Evidence) -> int:
     """Credits still allowed today: self-reports under the lower cap, everything under the higher one."""
-    total, self_reported = session.execute(
-        select(
-            func.coalesce(func.sum(Action.credits), 0),
-            func.coalesce(func.sum(case((Action.evidence == Evidence.SELF, Action.credits), else_=0)), 0),
-        ).where(
-            Action.user_id == user.id,
-            Action.action_type_id == action_type.id,
-            Action.local_day == day,
-            Action.status == ActionStatus.CREDITED,
-        )
-    ).one()
+    total, self_reported = session.execute(select(*_cap_sums(user, action_type, day))).one()
+    return _left(action_type, evidence, total, self_reported)
+
+
+def _cap_sums(user: User, action_type: ActionType, day: dt.date) -> tuple:
+    """Credits already earned today with this type: in all, and by self-report."""
+    same_day = select(Action.credits, Action.evidence).where(
+        Action.user_id == user.id,
+        Action.action_type_id == action_type.id,
+        Action.local_day == day,
+        Action.status == ActionStatus.CREDITED,
+    ).subquery()
+    total = select(func.coalesce(func.sum(same_day.c.credits), 0)).scalar_subquery()
+    self_reported = select(
+        func.coalesce(func.sum(case((same_day.c.evidence == Evidence.SELF, same_day.c.credits), else_=0)), 0)
+    ).scalar_subquery()
+    return total, self_reported
+
+
+def _left(action_type: ActionType, evidence: Evidence, total: int, self_reported: int) -> int:
     left = action_type.daily_cap_evidenced - int(total)
     if evidence == Evidence.SELF:
         left = min(left, action_type.daily_cap_self - int(self_reported))
     return max(0, left)
 
 
-def _overlaps_verified_trip(session: Session, user: User, occurred_at: dt.datetime) -> bool:
-    return bool(session.scalar(
-        select(func.count()).select_from(Action).join(ActionType).where(
-            Action.user_id == user.id,
-            ActionType.family == Family.TRAVEL,
-            Action.evidence != Evidence.SELF,
-            Action.status == ActionStatus.CREDITED,
-            Action.occurred_at.between(occurred_at - DEDUP_WINDOW, occurred_at + DEDUP_WINDOW),
-        )
-    ))
+@dataclass(frozen=True)
+class Checks:
+    """What fair play needs to know about the resident's other actions, read in one statement."""
+
+    overlapping_verified_trips: int
+    recent_self_reports: int
+    credited_today: int
+    credited_today_self: int
 
 
-def _too_fast(session: Session, user: User, now: dt.datetime) -> bool:
-    recent = session.scalar(
-        select(func.count()).select_from(Action).where(
-            Action.user_id == user.id,
-            Action.evidence == Evidence.SELF,
-            Action.created_at >= now - VELOCITY_WINDOW,
-        )
-    )
-    return recent >= VELOCITY_LIMIT
+def _checks(session: Session, user: User, action_type: ActionType, occurred_at: dt.datetime, day: dt.date,
+            now: dt.datetime) -> Checks:
+    overlapping = select(func.count()).select_from(Action).join(ActionType).where(
+        Action.user_id == user.id,
+        ActionType.family == Family.TRAVEL,
+        Action.evidence != Evidence.SELF,
+        Action.status == ActionStatus.CREDITED,
+        Action.occurred_at.between(occurred_at - DEDUP_WINDOW, occurred_at + DEDUP_WINDOW),
+    ).scalar_subquery()
+    recent = select(func.count()).select_from(Action).where(
+        Action.user_id == user.id,
+        Action.evidence == Evidence.SELF,
+        Action.created_at >= now - VELOCITY_WINDOW,
+    ).scalar_subquery()
+    row = session.execute(select(overlapping, recent, *_cap_sums(user, action_type, day))).one()
+    return Checks(*(int(value) for value in row))
 
 
-def _grant(session: Session, account: CarbonAccount, user: User, action: Action) -> None:
-    """Score a credited action now and book it: credits into the ledger, CO2e onto the account."""
+def _score(session: Session, user: User, action: Action, total: int, self_reported: int) -> None:
+    """Credit the action: multiplier of the campaigns in force, then the day's cap."""
     boost = scoring.boost_for(session, user, action.action_type, action.occurred_at)
-    left = cap_left(session, user, action.action_type, action.local_day, action.evidence)
-    result = scoring.score(action.co2e_grams, boost, left)
+    result = scoring.score(action.co2e_grams, boost, _left(action.action_type, action.evidence, total, self_reported))
     action.status = ActionStatus.CREDITED
     action.credits = result.credits
     action.capped = result.capped
     action.multiplier = result.multiplier
     action.campaign_ids = result.campaign_ids
+
+
+def _book(session: Session, account: CarbonAccount, user: User, action: Action) -> None:
+    """Book a scored action: credits into the ledger and CO2e onto the account in one UPDATE, then the hooks."""
     session.flush()
-    ledger.lock_account(session, account, add_co2e=action.co2e_grams)
-    if result.credits:
-        ledger.credit(session, account, EntryKind.EARN, result.credits, ("action", action.id))
+    if action.credits:
+        ledger.credit(session, account, EntryKind.EARN, action.credits, ("action", action.id),
+                      co2e_grams=action.co2e_grams)
+    else:
+        ledger.lock_account(session, account, add_co2e=action.co2e_grams)
     for hook in AFTER_CREDIT:
         hook(session, user, action)
 
@@ -160,14 +179,17 @@ def log_action(session: Session, user: User, data: ActionInput, *, evidence: Ver
     if user.role != Role.RESIDENT or user.deleted_at is not None:
         raise Forbidden(N_("Only residents log green actions."))
     now = now or utcnow()
-    action_type = methodology.action_type_by_code(session, data.type)
+    if data.occurred_at.tzinfo is None:
+        action_type = methodology.action_type_by_code(session, data.type)
+        _check_quantity(action_type, data.quantity)
+        _check_time(data.occurred_at, now)  # raises: the time needs its offset
+    action_type, factor = methodology.type_with_factor(session, data.type, data.occurred_at)
     quantity = _check_quantity(action_type, data.quantity)
     occurred_at = _check_time(data.occurred_at, now)
     if evidence is None and data.evidence_code:
         evidence = verify_evidence(session, user, action_type, data.evidence_code.strip())
-    factor = methodology.factor_in_force(session, action_type.factor_code, occurred_at)
-    account = ledger.account_for(session, user)
-    ledger.lock_account(session, account)
+    factor = methodology.require_factor(factor)
+    account = ledger.locked_account(session, user)
     action = Action(
         user_id=user.id,
         action_type=action_type,
@@ -183,18 +205,22 @@ def log_action(session: Session, user: User, data: ActionInput, *, evidence: Ver
         co2e_grams=scoring.co2e_grams(quantity, factor.grams_per_unit),
         note=(data.note or "").strip()[:200] or None,
     )
+    checks = _checks(session, user, action_type, occurred_at, action.local_day, now)
     if action.evidence == Evidence.SELF:
         if action_type.needs_evidence:
             action.reason = "evidence_required"
-        elif action_type.family == Family.TRAVEL and _overlaps_verified_trip(session, user, occurred_at):
+        elif action_type.family == Family.TRAVEL and checks.overlapping_verified_trips:
             action.status = ActionStatus.DUPLICATE
             action.reason = "overlaps_verified_trip"
-        elif _too_fast(session, user, now):
+        elif checks.recent_self_reports >= VELOCITY_LIMIT:
             action.reason = "velocity"
-    session.add(action)
-    session.flush()
     if action.reason is None:
-        _grant(session, account, user, action)
+        _score(session, user, action, checks.credited_today, checks.credited_today_self)
+    session.add(action)
+    if action.status == ActionStatus.CREDITED:
+        _book(session, account, user, action)
+    else:
+        session.flush()
     return action, account
 
 
@@ -230,14 +256,15 @@ def approve(session: Session, reviewer: User, action_id: int) -> Action:
     _require_admin(reviewer)
     action = _pending_action(session, action_id)
     owner = session.get(User, action.user_id)
-    account = ledger.account_for(session, owner)
-    ledger.lock_account(session, account)
+    account = ledger.locked_account(session, owner)
     session.refresh(action)
     if action.status != ActionStatus.PENDING:
         raise Conflict(N_("This action has already been reviewed."))
     action.reviewed_at = utcnow()
     action.reviewed_by_id = reviewer.id
-    _grant(session, account, owner, action)
+    total, self_reported = session.execute(select(*_cap_sums(owner, action.action_type, action.local_day))).one()
+    _score(session, owner, action, total, self_reported)
+    _book(session, account, owner, action)
     accounts.audit(session, reviewer, "action.approved", action, credits=action.credits)
     return action
 

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from models import Action, ActionStatus, Board, BoardBucket, BoardScore, FamilyMember, GameProfile, User
 
+from . import commit_time
+
 ALL = "all"
 
 
@@ -98,17 +100,15 @@ def _moves(board: Board, added: dict[str, Added], grams: int) -> dict[tuple[str,
     return deltas
 
 
+BUCKETS = commit_time.Spec(BoardBucket.__table__, ("board", "period", "bucket"), add=("n",))
+TEAMS = commit_time.Spec(BoardScore.__table__, ("board", "period", "subject_id"), add=("value", "members"),
+                         latest=("reached_at",))
+
+
 def apply_buckets(session: Session, deltas: dict[tuple[str, str, int], int]) -> None:
-    """Move bucket counts in key order (one statement; no deadlock between writers)."""
-    rows = [{"board": b, "period": p, "bucket": k, "n": n} for (b, p, k), n in sorted(deltas.items()) if n]
-    if not rows:
-        return
-    insert = dialect_insert(session)
-    stmt = insert(BoardBucket).values(rows)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=[BoardBucket.board, BoardBucket.period, BoardBucket.bucket],
-        set_={"n": BoardBucket.n + stmt.excluded.n},
-    ))
+    """Move bucket counts: shared by many residents, so they are written at commit (commit_time)."""
+    commit_time.add(session, BUCKETS,
+                    [{"board": b, "period": p, "bucket": k, "n": n} for (b, p, k), n in deltas.items() if n])
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,12 @@ def record(session: Session, user: User, action: Action, *, listed: bool, family
         team_total = team[ALL].value
         for key, n in _moves(Board.TEAM, team, grams).items():
             deltas[key] += n
-    if action.district_id is not None:
-        joined = {p: 1 for p, row in mine.items() if row.was_new}
-        _add(session, Board.DISTRICT, action.district_id, grams, periods, now, members=joined)
+    if action.district_id is not None:  # a district's rows are shared: added at commit
+        commit_time.add(session, TEAMS, [
+            {"board": Board.DISTRICT.value, "period": p, "subject_id": action.district_id, "value": grams,
+             "members": 1 if mine[p].was_new else 0, "listed": True, "reached_at": now}
+            for p in periods
+        ])
     apply_buckets(session, deltas)
     return Recorded(team_total)
 

@@ -40,6 +40,21 @@ def account_for(session: Session, user: User) -> CarbonAccount:
     return account
 
 
+def locked_account(session: Session, user: User) -> CarbonAccount:
+    """The resident's account, locked (as `lock_account`) and read in one statement; created on first use."""
+    account = session.scalars(
+        update(CarbonAccount)
+        .where(CarbonAccount.user_id == user.id)
+        .values(version=CarbonAccount.version + 1)
+        .returning(CarbonAccount),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if account is None:
+        account = account_for(session, user)
+        lock_account(session, account)
+    return account
+
+
 def lock_account(session: Session, account: CarbonAccount, *, add_co2e: int = 0) -> None:
     """Serialise this account's writers (a row write lock on PostgreSQL; SQLite has one writer).
 
@@ -64,21 +79,27 @@ def _post(
     *,
     reason: str | None = None,
     actor: User | None = None,
+    co2e_grams: int = 0,
 ) -> LedgerEntry:
-    """Move the balance with one guarded statement and append the entry that explains it."""
+    """Move the balance with one guarded statement and append the entry that explains it.
+
+    `co2e_grams` grows the account's lifetime CO2e in the same statement (an action's earn).
+    """
     if amount == 0:
         raise ValueError("a ledger entry never has amount 0")
     try:
         with session.begin_nested():  # balance and entry move together, or neither does
-            entry = _move(session, account, kind, amount, cause, reason, actor)
+            entry = _move(session, account, kind, amount, cause, reason, actor, co2e_grams)
     except IntegrityError:
         raise Conflict(N_("This has already been booked.")) from None
     return entry
 
 
 def _move(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],
-          reason: str | None, actor: User | None) -> LedgerEntry:
+          reason: str | None, actor: User | None, co2e_grams: int) -> LedgerEntry:
     values: dict = {"balance": CarbonAccount.balance + amount}
+    if co2e_grams:
+        values["co2e_grams"] = CarbonAccount.co2e_grams + co2e_grams
     if kind in (EntryKind.EARN, EntryKind.BONUS):
         values["lifetime_earned"] = CarbonAccount.lifetime_earned + amount
     elif kind in (EntryKind.REDEEM, EntryKind.REFUND):

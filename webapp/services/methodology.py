@@ -12,9 +12,10 @@ import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models import ActionType, EmissionFactor, Family, User, utcnow
 from seeds import SEEDS_DIR
@@ -107,20 +108,43 @@ def action_type_by_code(session: Session, code: str) -> ActionType:
     return action_type
 
 
-def factor_in_force(session: Session, code: str, at: dt.datetime) -> EmissionFactor:
-    factor = session.scalar(
-        select(EmissionFactor)
+def _in_force(code: Any, at: dt.datetime) -> Any:
+    """The id of the factor version in force at `at` (a scalar subquery; `code` may be a column)."""
+    version = aliased(EmissionFactor)
+    return (
+        select(version.id)
         .where(
-            EmissionFactor.code == code,
-            EmissionFactor.valid_from <= at,
-            or_(EmissionFactor.valid_to.is_(None), EmissionFactor.valid_to > at),
+            version.code == code,
+            version.valid_from <= at,
+            or_(version.valid_to.is_(None), version.valid_to > at),
         )
-        .order_by(EmissionFactor.version.desc())
+        .order_by(version.version.desc())
         .limit(1)
+        .scalar_subquery()
     )
+
+
+def factor_in_force(session: Session, code: str, at: dt.datetime) -> EmissionFactor:
+    factor = session.scalar(select(EmissionFactor).where(EmissionFactor.id == _in_force(code, at)))
+    return require_factor(factor)
+
+
+def require_factor(factor: EmissionFactor | None) -> EmissionFactor:
     if factor is None:
         raise Invalid.field("occurred_at", N_("No emission factor is in force at that time."))
     return factor
+
+
+def type_with_factor(session: Session, code: str, at: dt.datetime) -> tuple[ActionType, EmissionFactor | None]:
+    """An active action type and its factor version in force at `at` (None if none is), in one statement."""
+    row = session.execute(
+        select(ActionType, EmissionFactor)
+        .outerjoin(EmissionFactor, EmissionFactor.id == _in_force(ActionType.factor_code, at))
+        .where(ActionType.code == code, ActionType.active.is_(True))
+    ).one_or_none()
+    if row is None:
+        raise Invalid.field("type", N_("Unknown action type."))
+    return row[0], row[1]
 
 
 def current_factors(session: Session, at: dt.datetime | None = None) -> dict[str, EmissionFactor]:

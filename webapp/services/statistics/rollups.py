@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from models import (
     Action,
@@ -37,6 +37,7 @@ from models.statistics import CITY, NO_DISTRICT
 
 from .. import actions as actions_service
 from .. import city as city_service
+from .. import commit_time
 from . import subjects
 from .periods import KINDS, ROLLING_COLUMNS, TO_DATE, ActiveDays, local_day, period_start, rolling_changes
 from .sql import upsert
@@ -70,8 +71,26 @@ def mask_state(
     return state
 
 
-def record_days(executor: Session | Connection, user_id: int, dk: int, day: dt.date, names: list[str]) -> None:
-    """Mark `day` active for this resident and these subjects; count them wherever they are new."""
+REACH = commit_time.Spec(StatReach.__table__, ("kind", "start", "district_key", "subject"), add=("residents",))
+ACTIVE = commit_time.Spec(StatActive.__table__, ("kind", "start", "district_key"), add=tuple(ROLLING_COLUMNS))
+ACTIONS = commit_time.Spec(
+    StatActions.__table__,
+    ("kind", "start", "district_key", "action_type_id"),
+    add=("actions", "co2e_grams", "credits", "quantity_milli"),
+)
+LEDGER = commit_time.Spec(
+    StatLedger.__table__, ("kind", "start", "district_key", "entry_kind"), add=("entries", "amount", "new_holders")
+)
+REGISTRATIONS = commit_time.Spec(StatRegistrations.__table__, ("day", "district_key"), add=("joined", "left"))
+
+
+def record_days(
+    executor: Session | Connection, user_id: int, dk: int, day: dt.date, names: list[str], session: Session
+) -> None:
+    """Mark `day` active for this resident and these subjects; count them wherever they are new.
+
+    The resident's masks are written now (read back by the next call); the shared counts at commit.
+    """
     keys = {dk, CITY}
     state = mask_state(executor, user_id, names, keys, [day.year - 1, day.year, day.year + 1])
     masks: list[dict] = []
@@ -106,22 +125,18 @@ def record_days(executor: Session | Connection, user_id: int, dk: int, day: dt.d
                     if earliest is not None and day < earliest:
                         reach[(first_kind, earliest, key, name)] -= 1
     upsert(executor, StatMask.__table__, masks, MASK_KEY, bit_or=MASK_COLUMNS)
-    upsert(
-        executor,
-        StatReach.__table__,
+    commit_time.add(
+        session,
+        REACH,
         [{"kind": k, "start": s, "district_key": d, "subject": n, "residents": v} for (k, s, d, n), v in reach.items()],
-        ["kind", "start", "district_key", "subject"],
-        add=["residents"],
     )
-    upsert(
-        executor,
-        StatActive.__table__,
+    commit_time.add(
+        session,
+        ACTIVE,
         [
             {"kind": kind, "start": start, "district_key": key, **{c: change[c] for c in ROLLING_COLUMNS}}
             for (kind, start, key), change in active.items()
         ],
-        ["kind", "start", "district_key"],
-        add=ROLLING_COLUMNS,
     )
 
 
@@ -132,16 +147,16 @@ def _milli(quantity: Decimal) -> int:
 def after_credit(session: Session, user: User, action: Action) -> None:
     """actions.AFTER_CREDIT: count a newly credited action (logged, or approved after review)."""
     dk = district_key(action.district_id)
-    record_days(session, action.user_id, dk, action.local_day, subjects.for_action(action.action_type))
+    record_days(session, action.user_id, dk, action.local_day, subjects.for_action(action.action_type), session)
     measures = {
         "actions": 1,
         "co2e_grams": action.co2e_grams,
         "credits": action.credits,
         "quantity_milli": _milli(action.quantity),
     }
-    upsert(
+    commit_time.add(
         session,
-        StatActions.__table__,
+        ACTIONS,
         [
             {
                 "kind": kind,
@@ -152,8 +167,6 @@ def after_credit(session: Session, user: User, action: Action) -> None:
             }
             for kind in ("d", "m")
         ],
-        ["kind", "start", "district_key", "action_type_id"],
-        add=list(measures),
     )
 
 
@@ -170,9 +183,10 @@ def _after_entry(_mapper: Any, connection: Connection, entry: LedgerEntry) -> No
         select(LedgerEntry.id).where(LedgerEntry.account_id == entry.account_id, LedgerEntry.id != entry.id).limit(1)
     ).first()
     measures = {"entries": 1, "amount": entry.amount, "new_holders": 0 if earlier else 1}
-    upsert(
-        connection,
-        StatLedger.__table__,
+    session = object_session(entry)
+    commit_time.add(
+        session,
+        LEDGER,
         [
             {
                 "kind": kind,
@@ -183,12 +197,10 @@ def _after_entry(_mapper: Any, connection: Connection, entry: LedgerEntry) -> No
             }
             for kind in ("d", "m")
         ],
-        ["kind", "start", "district_key", "entry_kind"],
-        add=list(measures),
     )
     subject = subjects.LEDGER_SUBJECTS.get(entry.kind)
     if subject:
-        record_days(connection, owner.user_id, dk, day, [subject])
+        record_days(connection, owner.user_id, dk, day, [subject], session)
 
 
 def registration_footprint(
@@ -209,15 +221,13 @@ def registration_footprint(
     return footprint
 
 
-def _apply_registrations(connection: Connection, change: Counter) -> None:
+def _apply_registrations(session: Session, change: Counter) -> None:
     rows: dict[tuple[dt.date, int], dict] = {}
     for (day, dk, column), n in change.items():
         if n:
             row = rows.setdefault((day, dk), {"day": day, "district_key": dk, "joined": 0, "left": 0})
             row[column] += n
-    upsert(
-        connection, StatRegistrations.__table__, list(rows.values()), ["day", "district_key"], add=["joined", "left"]
-    )
+    commit_time.add(session, REGISTRATIONS, list(rows.values()))
 
 
 REGISTRATION_FIELDS = ("role", "district_id", "created_at", "deleted_at")
@@ -227,7 +237,8 @@ def _after_user_insert(_mapper: Any, connection: Connection, user: User) -> None
     if user.role == Role.RESIDENT:
         zone = city_zone(connection)
         _apply_registrations(
-            connection, registration_footprint(user.role, user.district_id, user.created_at, user.deleted_at, zone)
+            object_session(user),
+            registration_footprint(user.role, user.district_id, user.created_at, user.deleted_at, zone),
         )
 
 
@@ -243,7 +254,7 @@ def _after_user_update(_mapper: Any, connection: Connection, user: User) -> None
     zone = city_zone(connection)
     change = registration_footprint(user.role, user.district_id, user.created_at, user.deleted_at, zone)
     change.subtract(registration_footprint(old["role"], old["district_id"], old["created_at"], old["deleted_at"], zone))
-    _apply_registrations(connection, change)
+    _apply_registrations(object_session(user), change)
 
 
 def _keep_old_values(*_args: Any) -> None:

@@ -21,9 +21,11 @@ def _insert(executor: Any):
     return postgresql.insert if dialect_of(executor) == "postgresql" else sqlite.insert
 
 
-def _on_conflict(stmt: Any, table: Table, keys: list[str], add: list[str], bit_or: list[str]) -> Any:
+def _on_conflict(stmt: Any, table: Table, keys: list[str], add: list[str], bit_or: list[str],
+                 latest: list[str] = ()) -> Any:
     changes = {c: table.c[c] + stmt.excluded[c] for c in add}
     changes |= {c: table.c[c].op("|", return_type=Integer)(stmt.excluded[c]) for c in bit_or}
+    changes |= {c: stmt.excluded[c] for c in latest}
     return stmt.on_conflict_do_update(index_elements=keys, set_=changes)
 
 
@@ -35,8 +37,9 @@ def upsert(
     *,
     add: Iterable[str] = (),
     bit_or: Iterable[str] = (),
+    latest: Iterable[str] = (),
 ) -> None:
-    """Insert rows, or on a key conflict add to (or OR bits into) the existing row.
+    """Insert rows, or on a key conflict add to (or OR bits into, or replace `latest` of) the existing row.
 
     Rows are written in key order, so that concurrent writers lock shared rows in one order.
     """
@@ -44,7 +47,7 @@ def upsert(
         return
     keys, add, bit_or = list(keys), list(add), list(bit_or)
     rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
-    stmt = _on_conflict(_insert(executor)(table), table, keys, add, bit_or)
+    stmt = _on_conflict(_insert(executor)(table), table, keys, add, bit_or, list(latest))
     if len(rows) == 1:
         executor.execute(stmt.values(rows[0]))
         return
