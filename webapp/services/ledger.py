@@ -22,6 +22,8 @@ from . import accounts
 # The cached columns a guarded UPDATE returns, so the ORM object stays current without a SELECT.
 CACHED = (CarbonAccount.balance, CarbonAccount.lifetime_earned, CarbonAccount.lifetime_redeemed,
           CarbonAccount.co2e_grams)
+# The account object is brought up to date from RETURNING (set_committed_value), not by the ORM.
+KEEP_OBJECTS = {"synchronize_session": False}
 CREDIT_KINDS = {EntryKind.EARN, EntryKind.BONUS, EntryKind.REFUND}
 DEBIT_KINDS = {EntryKind.REDEEM, EntryKind.EXPIRE}
 
@@ -47,7 +49,7 @@ def locked_account(session: Session, user: User) -> CarbonAccount:
         .where(CarbonAccount.user_id == user.id)
         .values(version=CarbonAccount.version + 1)
         .returning(CarbonAccount),
-        execution_options={"populate_existing": True},
+        execution_options={"populate_existing": True, "synchronize_session": False},
     ).one_or_none()
     if account is None:
         account = account_for(session, user)
@@ -64,7 +66,8 @@ def lock_account(session: Session, account: CarbonAccount, *, add_co2e: int = 0)
         update(CarbonAccount)
         .where(CarbonAccount.id == account.id)
         .values(version=CarbonAccount.version + 1, co2e_grams=CarbonAccount.co2e_grams + add_co2e)
-        .returning(*CACHED)
+        .returning(*CACHED),
+        execution_options=KEEP_OBJECTS,
     ).first()
     for column, value in zip(CACHED, row, strict=True):
         set_committed_value(account, column.key, value)
@@ -107,7 +110,7 @@ def _move(session: Session, account: CarbonAccount, kind: EntryKind, amount: int
     stmt = update(CarbonAccount).where(CarbonAccount.id == account.id)
     if amount < 0:
         stmt = stmt.where(CarbonAccount.balance >= -amount)
-    row = session.execute(stmt.values(**values).returning(*CACHED)).first()
+    row = session.execute(stmt.values(**values).returning(*CACHED), execution_options=KEEP_OBJECTS).first()
     if row is None:
         raise InsufficientCredits(N_("Not enough credits."))
     for column, value in zip(CACHED, row, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,14 +46,18 @@ def upsert(
     """
     if not rows:
         return
-    keys, add, bit_or = list(keys), list(add), list(bit_or)
+    keys = tuple(keys)
     rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
-    stmt = _on_conflict(_insert(executor)(table), table, keys, add, bit_or, list(latest))
-    if len(rows) == 1:
-        executor.execute(stmt.values(rows[0]))
-        return
+    stmt = _upsert_statement(dialect_of(executor), table, keys, tuple(add), tuple(bit_or), tuple(latest))
     for offset in range(0, len(rows), BATCH):
         executor.execute(stmt, rows[offset : offset + BATCH])
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: Table, keys: tuple, add: tuple, bit_or: tuple, latest: tuple) -> Any:
+    """Built once per shape: the hot path then skips constructing and compiling it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return _on_conflict(insert(table), table, list(keys), list(add), list(bit_or), list(latest))
 
 
 def upsert_from(
