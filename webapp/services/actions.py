@@ -5,11 +5,12 @@ velocity holds, de-duplication against verified trips, and the admin review queu
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -92,23 +93,28 @@ def _check_time(occurred_at: dt.datetime, now: dt.datetime) -> dt.datetime:
 
 def cap_left(session: Session, user: User, action_type: ActionType, day: dt.date, evidence: Evidence) -> int:
     """Credits still allowed today: self-reports under the lower cap, everything under the higher one."""
-    total, self_reported = session.execute(select(*_cap_sums(user, action_type, day))).one()
+    total, self_reported = session.execute(_cap_sums(), _cap_params(user, action_type, day)).one()
     return _left(action_type, evidence, total, self_reported)
 
 
-def _cap_sums(user: User, action_type: ActionType, day: dt.date) -> tuple:
-    """Credits already earned today with this type: in all, and by self-report."""
+def _cap_params(user: User, action_type: ActionType, day: dt.date) -> dict:
+    return {"user_id": user.id, "type_id": action_type.id, "day": day}
+
+
+@functools.cache
+def _cap_sums() -> Select:
+    """Credits already earned that day with that type: in all, and by self-report (built once)."""
     same_day = select(Action.credits, Action.evidence).where(
-        Action.user_id == user.id,
-        Action.action_type_id == action_type.id,
-        Action.local_day == day,
+        Action.user_id == bindparam("user_id"),
+        Action.action_type_id == bindparam("type_id"),
+        Action.local_day == bindparam("day"),
         Action.status == ActionStatus.CREDITED,
     ).subquery()
     total = select(func.coalesce(func.sum(same_day.c.credits), 0)).scalar_subquery()
     self_reported = select(
         func.coalesce(func.sum(case((same_day.c.evidence == Evidence.SELF, same_day.c.credits), else_=0)), 0)
     ).scalar_subquery()
-    return total, self_reported
+    return select(total, self_reported)
 
 
 def _left(action_type: ActionType, evidence: Evidence, total: int, self_reported: int) -> int:
@@ -128,21 +134,32 @@ class Checks:
     credited_today_self: int
 
 
-def _checks(session: Session, user: User, action_type: ActionType, occurred_at: dt.datetime, day: dt.date,
-            now: dt.datetime) -> Checks:
+@functools.cache
+def _checks_statement() -> Select:
+    """Built once: every logged action runs it."""
     overlapping = select(func.count()).select_from(Action).join(ActionType).where(
-        Action.user_id == user.id,
+        Action.user_id == bindparam("user_id"),
         ActionType.family == Family.TRAVEL,
         Action.evidence != Evidence.SELF,
         Action.status == ActionStatus.CREDITED,
-        Action.occurred_at.between(occurred_at - DEDUP_WINDOW, occurred_at + DEDUP_WINDOW),
+        Action.occurred_at.between(bindparam("low"), bindparam("high")),
     ).scalar_subquery()
     recent = select(func.count()).select_from(Action).where(
-        Action.user_id == user.id,
+        Action.user_id == bindparam("user_id"),
         Action.evidence == Evidence.SELF,
-        Action.created_at >= now - VELOCITY_WINDOW,
+        Action.created_at >= bindparam("since"),
     ).scalar_subquery()
-    row = session.execute(select(overlapping, recent, *_cap_sums(user, action_type, day))).one()
+    return select(overlapping, recent, *_cap_sums().selected_columns)
+
+
+def _checks(session: Session, user: User, action_type: ActionType, occurred_at: dt.datetime, day: dt.date,
+            now: dt.datetime) -> Checks:
+    row = session.execute(_checks_statement(), {
+        **_cap_params(user, action_type, day),
+        "low": occurred_at - DEDUP_WINDOW,
+        "high": occurred_at + DEDUP_WINDOW,
+        "since": now - VELOCITY_WINDOW,
+    }).one()
     return Checks(*(int(value) for value in row))
 
 
@@ -159,10 +176,11 @@ def _score(session: Session, user: User, action: Action, total: int, self_report
 
 def _book(session: Session, account: CarbonAccount, user: User, action: Action) -> None:
     """Book a scored action: credits into the ledger and CO2e onto the account in one UPDATE, then the hooks."""
+    log_new = action.id is None  # inserted just now: nothing can have booked it yet
     session.flush()
     if action.credits:
         ledger.credit(session, account, EntryKind.EARN, action.credits, ("action", action.id),
-                      co2e_grams=action.co2e_grams)
+                      co2e_grams=action.co2e_grams, fresh_cause=log_new)
     else:
         ledger.lock_account(session, account, add_co2e=action.co2e_grams)
     for hook in AFTER_CREDIT:
@@ -262,7 +280,7 @@ def approve(session: Session, reviewer: User, action_id: int) -> Action:
         raise Conflict(N_("This action has already been reviewed."))
     action.reviewed_at = utcnow()
     action.reviewed_by_id = reviewer.id
-    total, self_reported = session.execute(select(*_cap_sums(owner, action.action_type, action.local_day))).one()
+    total, self_reported = session.execute(_cap_sums(), _cap_params(owner, action.action_type, action.local_day)).one()
     _score(session, owner, action, total, self_reported)
     _book(session, account, owner, action)
     accounts.audit(session, reviewer, "action.approved", action, credits=action.credits)

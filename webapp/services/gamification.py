@@ -43,8 +43,9 @@ def profile_of(session: Session, user: User) -> GameProfile:
 def on_credit(session: Session, user: User, action: Action) -> None:
     """actions.AFTER_CREDIT: runs under the resident's account lock, after every credited action."""
     now = utcnow()
-    existed = session.get(GameProfile, user.id) is not None
-    profile = game_state.profile_of(session, user)  # a new profile is filled from the actions, this one included
+    profile = session.get(GameProfile, user.id)  # kept: the identity map holds it only weakly
+    existed = profile is not None
+    profile = profile or game_state.profile_of(session, user)  # a new one is filled from the actions, this included
     if existed:
         game_state.note_credit(session, profile, user, action)
     family = session.execute(

@@ -83,13 +83,18 @@ def _post(
     reason: str | None = None,
     actor: User | None = None,
     co2e_grams: int = 0,
+    fresh_cause: bool = False,
 ) -> LedgerEntry:
     """Move the balance with one guarded statement and append the entry that explains it.
 
-    `co2e_grams` grows the account's lifetime CO2e in the same statement (an action's earn).
+    `co2e_grams` grows the account's lifetime CO2e in the same statement (an action's earn). The
+    savepoint turns a cause booked twice into a Conflict; a cause inserted by this very transaction
+    (`fresh_cause`) cannot be, and a failure then undoes the caller's whole transaction or savepoint.
     """
     if amount == 0:
         raise ValueError("a ledger entry never has amount 0")
+    if fresh_cause:
+        return _move(session, account, kind, amount, cause, reason, actor, co2e_grams)
     try:
         with session.begin_nested():  # balance and entry move together, or neither does
             entry = _move(session, account, kind, amount, cause, reason, actor, co2e_grams)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models import ActionType, EmissionFactor, Family, User, utcnow
@@ -137,14 +138,20 @@ def require_factor(factor: EmissionFactor | None) -> EmissionFactor:
 
 def type_with_factor(session: Session, code: str, at: dt.datetime) -> tuple[ActionType, EmissionFactor | None]:
     """An active action type and its factor version in force at `at` (None if none is), in one statement."""
-    row = session.execute(
-        select(ActionType, EmissionFactor)
-        .outerjoin(EmissionFactor, EmissionFactor.id == _in_force(ActionType.factor_code, at))
-        .where(ActionType.code == code, ActionType.active.is_(True))
-    ).one_or_none()
+    row = session.execute(_type_with_factor(), {"code": code, "at": at}).one_or_none()
     if row is None:
         raise Invalid.field("type", N_("Unknown action type."))
     return row[0], row[1]
+
+
+@functools.cache
+def _type_with_factor() -> Any:
+    """Built once: logging an action runs it every time."""
+    return (
+        select(ActionType, EmissionFactor)
+        .outerjoin(EmissionFactor, EmissionFactor.id == _in_force(ActionType.factor_code, bindparam("at")))
+        .where(ActionType.code == bindparam("code"), ActionType.active.is_(True))
+    )
 
 
 def current_factors(session: Session, at: dt.datetime | None = None) -> dict[str, EmissionFactor]:

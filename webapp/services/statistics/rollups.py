@@ -19,10 +19,12 @@ from typing import Any
 from sqlalchemy import event, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.util import identity_key
 
 from models import (
     Action,
     CarbonAccount,
+    EntryKind,
     LedgerEntry,
     Role,
     StatActions,
@@ -170,20 +172,50 @@ def after_credit(session: Session, user: User, action: Action) -> None:
     )
 
 
-def _after_entry(_mapper: Any, connection: Connection, entry: LedgerEntry) -> None:
-    """Every ledger entry, whichever service posts it: by the owner's district and the city day."""
-    owner = connection.execute(
+def _loaded(session: Session, model: type, ident: Any, *attributes: str) -> Any:
+    """An object this session already holds with these attributes loaded (no SQL inside a flush)."""
+    held = session.identity_map.get(identity_key(model, ident)) if ident is not None else None
+    return held if held is not None and all(a in held.__dict__ for a in attributes) else None
+
+
+def _owner(session: Session, connection: Connection, entry: LedgerEntry) -> tuple[int, int | None]:
+    account = _loaded(session, CarbonAccount, entry.account_id, "user_id")
+    user = account and _loaded(session, User, account.user_id, "district_id")
+    if user is not None:
+        return user.id, user.district_id
+    row = connection.execute(
         select(CarbonAccount.user_id, User.district_id)
         .join(User, User.id == CarbonAccount.user_id)
         .where(CarbonAccount.id == entry.account_id)
     ).one()
-    day = local_day(entry.created_at, city_zone(connection))
-    dk = district_key(owner.district_id)
+    return row.user_id, row.district_id
+
+
+def _first_entry(session: Session, connection: Connection, entry: LedgerEntry) -> bool:
+    account = _loaded(session, CarbonAccount, entry.account_id, "lifetime_earned")
+    if (
+        account is not None
+        and entry.kind in (EntryKind.EARN, EntryKind.BONUS)
+        and account.lifetime_earned > entry.amount
+    ):
+        return False  # lifetime_earned already counts this entry: more than it means earlier ones
     earlier = connection.execute(
         select(LedgerEntry.id).where(LedgerEntry.account_id == entry.account_id, LedgerEntry.id != entry.id).limit(1)
     ).first()
-    measures = {"entries": 1, "amount": entry.amount, "new_holders": 0 if earlier else 1}
+    return earlier is None
+
+
+def _after_entry(_mapper: Any, connection: Connection, entry: LedgerEntry) -> None:
+    """Every ledger entry, whichever service posts it: by the owner's district and the city day."""
     session = object_session(entry)
+    user_id, district_id = _owner(session, connection, entry)
+    day = local_day(entry.created_at, city_zone(connection))
+    dk = district_key(district_id)
+    measures = {
+        "entries": 1,
+        "amount": entry.amount,
+        "new_holders": 1 if _first_entry(session, connection, entry) else 0,
+    }
     commit_time.add(
         session,
         LEDGER,
@@ -200,7 +232,7 @@ def _after_entry(_mapper: Any, connection: Connection, entry: LedgerEntry) -> No
     )
     subject = subjects.LEDGER_SUBJECTS.get(entry.kind)
     if subject:
-        record_days(connection, owner.user_id, dk, day, [subject], session)
+        record_days(connection, user_id, dk, day, [subject], session)
 
 
 def registration_footprint(
