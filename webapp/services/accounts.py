@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -230,15 +231,19 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
 
 
 def user_for_token(session: Session, raw: str) -> User | None:
-    token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(raw), ApiToken.revoked_at.is_(None))
-    )
+    token = session.scalar(_token_statement(), {"token_hash": _token_hash(raw)})
     if token is None or not token.user.is_active or token.user.deleted_at is not None:
         return None
     now = utcnow()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
         token.last_used_at = now
     return token.user
+
+
+@functools.cache
+def _token_statement() -> Select:
+    """Built once: every bearer request runs it."""
+    return select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
 
 
 def tokens_of(session: Session, user: User) -> list[ApiToken]:

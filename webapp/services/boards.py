@@ -12,9 +12,11 @@ Rules kept here:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -69,20 +71,25 @@ class Added:
 def _add(session: Session, board: Board, subject_id: int, grams: int, periods: list[str], now: dt.datetime,
          *, listed: bool = True, members: dict[str, int] | None = None) -> dict[str, Added]:
     """Add grams to the subject's row of each period (created when missing), in one statement."""
-    insert = dialect_insert(session)
-    stmt = insert(BoardScore).values([
+    rows = session.execute(_add_statement(session.get_bind().dialect.name), [
         {"board": board.value, "period": p, "subject_id": subject_id, "value": grams,
          "members": (members or {}).get(p, 0), "listed": listed, "reached_at": now}
         for p in periods
-    ])
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[BoardScore.board, BoardScore.period, BoardScore.subject_id],
-        set_={"value": BoardScore.value + stmt.excluded.value,
-              "members": BoardScore.members + stmt.excluded.members,
-              "reached_at": stmt.excluded.reached_at},
-    ).returning(BoardScore.period, BoardScore.value, BoardScore.listed)
-    rows = session.execute(stmt).all()
+    ]).all()
     return {r.period: Added(int(r.value), int(r.value) == grams, bool(r.listed)) for r in rows}
+
+
+@functools.cache
+def _add_statement(dialect: str) -> Any:
+    """Built once per database: the credit hook runs it for every action."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(BoardScore.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["board", "period", "subject_id"],
+        set_={"value": BoardScore.__table__.c.value + stmt.excluded.value,
+              "members": BoardScore.__table__.c.members + stmt.excluded.members,
+              "reached_at": stmt.excluded.reached_at},
+    ).returning(BoardScore.__table__.c.period, BoardScore.__table__.c.value, BoardScore.__table__.c.listed)
 
 
 def _moves(board: Board, added: dict[str, Added], grams: int) -> dict[tuple[str, str, int], int]:

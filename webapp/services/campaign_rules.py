@@ -10,9 +10,10 @@ whose unique cause is ("challenge", id), so parallel actions or a parallel sweep
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -71,19 +72,27 @@ def effective_end(campaign: Campaign) -> dt.datetime:
 def campaign_boost(session: Session, user: User, action_type: ActionType, occurred_at: dt.datetime) -> scoring.Boost:
     """The highest multiplier among campaigns covering the moment, type and district; ties name them all."""
     rows = session.execute(
-        select(Campaign.id, CampaignMultiplier.factor)
-        .join(CampaignMultiplier, CampaignMultiplier.campaign_id == Campaign.id)
-        .where(
-            CampaignMultiplier.action_type_id == action_type.id,
-            covers_moment(occurred_at),
-            covers_district(user.district_id),
-        )
-        .order_by(CampaignMultiplier.factor.desc(), Campaign.id)
+        _boost_statement(), {"type_id": action_type.id, "at": occurred_at, "district_id": user.district_id}
     ).all()
     if not rows:
         return scoring.Boost()
     best = rows[0].factor
     return scoring.Boost(multiplier=best, campaign_ids=[r.id for r in rows if r.factor == best])
+
+
+@functools.cache
+def _boost_statement() -> Select:
+    """Built once: scoring runs it for every action."""
+    return (
+        select(Campaign.id, CampaignMultiplier.factor)
+        .join(CampaignMultiplier, CampaignMultiplier.campaign_id == Campaign.id)
+        .where(
+            CampaignMultiplier.action_type_id == bindparam("type_id"),
+            covers_moment(bindparam("at")),
+            covers_district(bindparam("district_id")),
+        )
+        .order_by(CampaignMultiplier.factor.desc(), Campaign.id)
+    )
 
 
 def credited_count(session: Session, challenge: Challenge, user_id: int) -> int:
@@ -131,18 +140,25 @@ def award(session: Session, challenge: Challenge, user: User, now: dt.datetime |
 
 def challenge_progress(session: Session, user: User, action: Action) -> None:
     """actions.AFTER_CREDIT hook: award every challenge this credited action completes."""
-    challenges = session.scalars(
-        select(Challenge).join(Campaign, Campaign.id == Challenge.campaign_id).where(
-            Challenge.action_type_id == action.action_type_id,
-            covers_moment(action.occurred_at),
-            covers_district(action.district_id),
-            ~exists().where(ChallengeCompletion.challenge_id == Challenge.id,
-                            ChallengeCompletion.user_id == user.id),
-        )
-    ).all()
+    challenges = session.scalars(_open_challenges(), {
+        "type_id": action.action_type_id, "at": action.occurred_at, "district_id": action.district_id,
+        "user_id": user.id,
+    }).all()
     for challenge in challenges:
         if credited_count(session, challenge, user.id) >= challenge.count:
             award(session, challenge, user)
+
+
+@functools.cache
+def _open_challenges() -> Select:
+    """The challenges an action of this type, moment and district counts for, not yet completed (built once)."""
+    return select(Challenge).join(Campaign, Campaign.id == Challenge.campaign_id).where(
+        Challenge.action_type_id == bindparam("type_id"),
+        covers_moment(bindparam("at")),
+        covers_district(bindparam("district_id")),
+        ~exists().where(ChallengeCompletion.challenge_id == Challenge.id,
+                        ChallengeCompletion.user_id == bindparam("user_id")),
+    )
 
 
 def award_completed_challenges(session: Session, now: dt.datetime | None = None) -> int:

@@ -6,9 +6,10 @@ databases under concurrency (SQLAlchemy drops FOR UPDATE on SQLite, so no read-t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, Update, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -45,16 +46,24 @@ def account_for(session: Session, user: User) -> CarbonAccount:
 def locked_account(session: Session, user: User) -> CarbonAccount:
     """The resident's account, locked (as `lock_account`) and read in one statement; created on first use."""
     account = session.scalars(
-        update(CarbonAccount)
-        .where(CarbonAccount.user_id == user.id)
-        .values(version=CarbonAccount.version + 1)
-        .returning(CarbonAccount),
+        _lock_by_user(), {"owner_id": user.id},
         execution_options={"populate_existing": True, "synchronize_session": False},
     ).one_or_none()
     if account is None:
         account = account_for(session, user)
         lock_account(session, account)
     return account
+
+
+@functools.cache
+def _lock_by_user() -> Update:
+    """Built once: every logged action starts with it."""
+    return (
+        update(CarbonAccount)
+        .where(CarbonAccount.user_id == bindparam("owner_id"))
+        .values(version=CarbonAccount.version + 1)
+        .returning(CarbonAccount)
+    )
 
 
 def lock_account(session: Session, account: CarbonAccount, *, add_co2e: int = 0) -> None:
@@ -105,17 +114,10 @@ def _post(
 
 def _move(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],
           reason: str | None, actor: User | None, co2e_grams: int) -> LedgerEntry:
-    values: dict = {"balance": CarbonAccount.balance + amount}
-    if co2e_grams:
-        values["co2e_grams"] = CarbonAccount.co2e_grams + co2e_grams
-    if kind in (EntryKind.EARN, EntryKind.BONUS):
-        values["lifetime_earned"] = CarbonAccount.lifetime_earned + amount
-    elif kind in (EntryKind.REDEEM, EntryKind.REFUND):
-        values["lifetime_redeemed"] = CarbonAccount.lifetime_redeemed - amount
-    stmt = update(CarbonAccount).where(CarbonAccount.id == account.id)
-    if amount < 0:
-        stmt = stmt.where(CarbonAccount.balance >= -amount)
-    row = session.execute(stmt.values(**values).returning(*CACHED), execution_options=KEEP_OBJECTS).first()
+    row = session.execute(
+        _move_statement(kind, bool(co2e_grams), amount < 0),
+        {"account_id": account.id, "amount": amount, "needed": -amount, "co2e": co2e_grams},
+    ).first()
     if row is None:
         raise InsufficientCredits(N_("Not enough credits."))
     for column, value in zip(CACHED, row, strict=True):
@@ -134,6 +136,24 @@ def _move(session: Session, account: CarbonAccount, kind: EntryKind, amount: int
     session.add(entry)
     session.flush()
     return entry
+
+
+@functools.cache
+def _move_statement(kind: EntryKind, with_co2e: bool, guarded: bool) -> Update:
+    """The guarded balance UPDATE for one kind of entry (built once per shape; Core, not the ORM)."""
+    accounts = CarbonAccount.__table__
+    amount = bindparam("amount", type_=Integer)
+    values = {"balance": accounts.c.balance + amount}
+    if with_co2e:
+        values["co2e_grams"] = accounts.c.co2e_grams + bindparam("co2e", type_=Integer)
+    if kind in (EntryKind.EARN, EntryKind.BONUS):
+        values["lifetime_earned"] = accounts.c.lifetime_earned + amount
+    elif kind in (EntryKind.REDEEM, EntryKind.REFUND):
+        values["lifetime_redeemed"] = accounts.c.lifetime_redeemed - amount
+    stmt = update(accounts).where(accounts.c.id == bindparam("account_id"))
+    if guarded:
+        stmt = stmt.where(accounts.c.balance >= bindparam("needed", type_=Integer))
+    return stmt.values(values).returning(*(accounts.c[column.key] for column in CACHED))
 
 
 def credit(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],

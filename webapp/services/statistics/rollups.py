@@ -11,12 +11,13 @@ by atomic upserts, written in key order.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Select, bindparam, event, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.util import identity_key
@@ -60,11 +61,8 @@ def city_zone(executor: Session | Connection) -> zoneinfo.ZoneInfo:
 def mask_state(
     executor: Session | Connection, user_id: int, names: list[str], keys: set[int], years: list[int]
 ) -> dict[tuple[str, int], ActiveDays]:
-    m = StatMask.__table__.c
     rows = executor.execute(
-        select(StatMask.__table__).where(
-            m.user_id == user_id, m.subject.in_(names), m.district_key.in_(keys), m.year.in_(years)
-        )
+        _mask_statement(), {"user_id": user_id, "names": list(names), "keys": list(keys), "years": list(years)}
     )
     state: dict[tuple[str, int], ActiveDays] = {}
     for row in rows:
@@ -84,6 +82,18 @@ LEDGER = commit_time.Spec(
     StatLedger.__table__, ("kind", "start", "district_key", "entry_kind"), add=("entries", "amount", "new_holders")
 )
 REGISTRATIONS = commit_time.Spec(StatRegistrations.__table__, ("day", "district_key"), add=("joined", "left"))
+
+
+@functools.cache
+def _mask_statement() -> Select:
+    """Built once: every credited action and ledger entry reads the resident's masks."""
+    m = StatMask.__table__.c
+    return select(StatMask.__table__).where(
+        m.user_id == bindparam("user_id"),
+        m.subject.in_(bindparam("names", expanding=True)),
+        m.district_key.in_(bindparam("keys", expanding=True)),
+        m.year.in_(bindparam("years", expanding=True)),
+    )
 
 
 def record_days(
