@@ -91,12 +91,6 @@ def _check_time(occurred_at: dt.datetime, now: dt.datetime) -> dt.datetime:
     return occurred_at
 
 
-def cap_left(session: Session, user: User, action_type: ActionType, day: dt.date, evidence: Evidence) -> int:
-    """Credits still allowed today: self-reports under the lower cap, everything under the higher one."""
-    total, self_reported = session.execute(_cap_sums(), _cap_params(user, action_type, day)).one()
-    return _left(action_type, evidence, total, self_reported)
-
-
 def _cap_params(user: User, action_type: ActionType, day: dt.date) -> dict:
     return {"user_id": user.id, "type_id": action_type.id, "day": day}
 
@@ -197,10 +191,8 @@ def log_action(session: Session, user: User, data: ActionInput, *, evidence: Ver
     if user.role != Role.RESIDENT or user.deleted_at is not None:
         raise Forbidden(N_("Only residents log green actions."))
     now = now or utcnow()
-    if data.occurred_at.tzinfo is None:
-        action_type = methodology.action_type_by_code(session, data.type)
-        _check_quantity(action_type, data.quantity)
-        _check_time(data.occurred_at, now)  # raises: the time needs its offset
+    if data.occurred_at.tzinfo is None:  # the moment picks the factor version: it must be unambiguous
+        raise Invalid.field("occurred_at", N_("Give the time with its UTC offset."))
     action_type, factor = methodology.type_with_factor(session, data.type, data.occurred_at)
     quantity = _check_quantity(action_type, data.quantity)
     occurred_at = _check_time(data.occurred_at, now)
