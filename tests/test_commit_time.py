@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event, func, select
 
-from models import ActionType, Role, StatActions
+from models import ActionType, District, Role, StatActions, StatRegistrations
 from webapp.extensions import db
 from webapp.services import accounts, boards, commit_time
 from webapp.services.actions import ActionInput, log_action
 from webapp.services.statistics import refresh_rollups, rollups
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, is_postgres
 from .test_statistics_data import snapshot
 
 NOW = dt.datetime(2026, 5, 12, 4, 0, tzinfo=dt.UTC)  # 12:00 in Dezhou
@@ -130,3 +132,58 @@ def test_parallel_residents_of_one_district_lose_no_count(app, committed):
     refresh_rollups(committed)
     assert snapshot(committed) == live
     assert boards.verify(committed) == []
+
+
+def test_a_read_sees_rows_its_own_autoflush_queues(session, make_user):
+    user = make_user(Role.RESIDENT)
+    before = left_residents(session)
+    user.deleted_at = NOW  # not flushed: the read's autoflush queues the registration's "left"
+    assert left_residents(session) == before + 1
+
+
+def test_a_change_flushed_only_by_commit_is_counted(session, make_user):
+    user = make_user(Role.RESIDENT)
+    other = session.scalar(select(District.id).where(District.id != user.district_id).limit(1))
+    user.district_id = other  # nothing queued yet: COMMIT's own flush queues the move
+    session.commit()
+    live = snapshot(session)
+    refresh_rollups(session)
+    assert snapshot(session) == live
+
+
+def left_residents(session) -> int:
+    return session.scalar(select(func.coalesce(func.sum(StatRegistrations.left), 0)))
+
+
+@pytest.mark.skipif(not is_postgres(), reason="table locks against row locks: PostgreSQL's")
+def test_a_live_action_and_the_nightly_sweep_do_not_deadlock(app, committed):
+    """The action holds stat_masks rows and writes the other roll-ups at COMMIT; the sweep locks
+    stat_masks first, so it waits for the action instead of deadlocking with it."""
+    user = accounts.create_user(committed, None, role=Role.RESIDENT, login="13700009911", password=PASSWORD,
+                                district="371402")
+    committed.commit()
+    now = dt.datetime.now(dt.UTC)
+    log_action(committed, user, ActionInput("bus", Decimal(5), now - dt.timedelta(minutes=5)), now=now)
+    errors: list[str] = []
+
+    def sweep() -> None:
+        with app.app_context():
+            other = db.new_session()
+            try:
+                refresh_rollups(other, now.date() - dt.timedelta(days=1))
+                other.commit()
+            except Exception as error:  # reported below
+                errors.append(f"sweep: {type(error).__name__}")
+                other.rollback()
+            finally:
+                other.close()
+
+    thread = threading.Thread(target=sweep)
+    thread.start()
+    time.sleep(1.0)  # the sweep now waits on a table lock
+    committed.commit()
+    thread.join(60)
+    assert errors == []
+    live = snapshot(committed)
+    refresh_rollups(committed)
+    assert snapshot(committed) == live

@@ -174,7 +174,7 @@ def _book(session: Session, account: CarbonAccount, user: User, action: Action) 
     session.flush()
     if action.credits:
         ledger.credit(session, account, EntryKind.EARN, action.credits, ("action", action.id),
-                      co2e_grams=action.co2e_grams, fresh_cause=log_new)
+                      co2e_grams=action.co2e_grams, fresh_cause=log_new, owner=user)
     else:
         ledger.lock_account(session, account, add_co2e=action.co2e_grams)
     for hook in AFTER_CREDIT:

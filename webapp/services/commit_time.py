@@ -6,11 +6,14 @@ would queue all the others until it commits, after all its remaining work. So th
 the session: merged by key, dropped with a rolled-back savepoint or transaction, and written in key
 order by one statement per table in `before_commit`, or earlier, before a statement of the same
 transaction reads or rewrites one of those tables. Only sums, bitwise ORs and latest timestamps are
-deferred, never a value the writer reads back.
+deferred, never a value the writer reads back. Commit through `Session.commit()` (as the request and
+every job do): `before_commit` cannot tell which transaction commits, so committing the root's own
+handle while a savepoint is open would skip the write.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +22,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, scoped_
 from sqlalchemy.sql.util import find_tables
 
 PENDING = "commit_time_upserts"
+DEFERRED: set[Table] = set()  # every table a Spec defers
 WRITTEN = "commit_time_written"  # what was written inside a savepoint, queued again if it rolls back
 
 
@@ -29,6 +33,9 @@ class Spec:
     add: tuple[str, ...] = ()
     bit_or: tuple[str, ...] = ()
     latest: tuple[str, ...] = ()  # replaced by the newest value (e.g. a timestamp)
+
+    def __post_init__(self) -> None:
+        DEFERRED.add(self.table)
 
 
 def add(session: Session, spec: Spec, rows: list[dict]) -> None:
@@ -85,8 +92,8 @@ def _within(tag: SessionTransaction | None, ended: SessionTransaction) -> bool:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    if session.info.get(PENDING) and session.get_nested_transaction() is None:  # not a savepoint's release
-        session.flush()  # rows still to be flushed queue their share first
+    if session.get_nested_transaction() is None:  # not a savepoint's release
+        session.flush()  # rows still to be flushed queue their share first (also when nothing is queued yet)
         write(session)
 
 
@@ -99,17 +106,32 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 
 @event.listens_for(Session, "do_orm_execute")
 def _before_touching(state: ORMExecuteState) -> None:
-    """A statement of this transaction that reads or rewrites a deferred table sees its rows first.
+    """A statement of this transaction that reads or rewrites a deferred table sees its rows first,
+    including the rows its own autoflush queues (SQLAlchemy autoflushes after this hook).
 
     Another additive INSERT needs no such care: additions commute.
     """
-    items = state.session.info.get(PENDING)
-    if items and not (state.is_insert and getattr(state.statement, "select", None) is None):
-        deferred = {spec.table for _tag, spec, _rows in items}
-        touched = find_tables(state.statement, check_columns=True, include_joins=True, include_selects=True,
-                              include_crud=True)
-        if deferred.intersection(touched):
-            write(state.session)
+    session = state.session
+    if not (session.info.get(PENDING) or session.new or session.dirty or session.deleted):
+        return
+    if state.is_insert and getattr(state.statement, "select", None) is None:
+        return
+    if _touches_deferred(state.statement):
+        if session.autoflush:
+            session.flush()
+        write(session)
+
+
+_TOUCHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # statement -> bool; statements built once hit
+
+
+def _touches_deferred(statement: Any) -> bool:
+    known = _TOUCHES.get(statement)
+    if known is None:
+        tables = find_tables(statement, check_columns=True, include_joins=True, include_selects=True,
+                             include_crud=True)
+        known = _TOUCHES[statement] = bool(DEFERRED.intersection(tables))
+    return known
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -93,27 +93,29 @@ def _post(
     actor: User | None = None,
     co2e_grams: int = 0,
     fresh_cause: bool = False,
+    owner: User | None = None,
 ) -> LedgerEntry:
     """Move the balance with one guarded statement and append the entry that explains it.
 
     `co2e_grams` grows the account's lifetime CO2e in the same statement (an action's earn). The
     savepoint turns a cause booked twice into a Conflict; a cause inserted by this very transaction
     (`fresh_cause`) cannot be, and a failure then undoes the caller's whole transaction or savepoint.
+    `owner`, when the caller holds the account's user, spares the statistics hook a lookup.
     """
     if amount == 0:
         raise ValueError("a ledger entry never has amount 0")
     if fresh_cause:
-        return _move(session, account, kind, amount, cause, reason, actor, co2e_grams)
+        return _move(session, account, kind, amount, cause, reason, actor, co2e_grams, owner)
     try:
         with session.begin_nested():  # balance and entry move together, or neither does
-            entry = _move(session, account, kind, amount, cause, reason, actor, co2e_grams)
+            entry = _move(session, account, kind, amount, cause, reason, actor, co2e_grams, owner)
     except IntegrityError:
         raise Conflict(N_("This has already been booked.")) from None
     return entry
 
 
 def _move(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],
-          reason: str | None, actor: User | None, co2e_grams: int) -> LedgerEntry:
+          reason: str | None, actor: User | None, co2e_grams: int, owner: User | None = None) -> LedgerEntry:
     row = session.execute(
         _move_statement(kind, bool(co2e_grams), amount < 0),
         {"account_id": account.id, "amount": amount, "needed": -amount, "co2e": co2e_grams},
@@ -133,6 +135,7 @@ def _move(session: Session, account: CarbonAccount, kind: EntryKind, amount: int
         reason=reason,
         actor_id=actor.id if actor else None,
     )
+    entry.owner = owner if owner is not None and owner.id == account.user_id else None  # not mapped: a hint
     session.add(entry)
     session.flush()
     return entry

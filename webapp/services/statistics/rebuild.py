@@ -59,7 +59,8 @@ from .staging import ENTRIES, FACTS, NEXT
 
 BEGINNING = dt.date(1970, 1, 1)
 FAR = dt.date(9999, 12, 31)
-ROLLUP_TABLES = "stat_registrations, stat_ledger, stat_masks, stat_reach, stat_active, stat_actions"
+# stat_masks first: live writers write it at once and the other roll-ups only at COMMIT (commit_time)
+ROLLUP_TABLES = "stat_masks, stat_registrations, stat_ledger, stat_reach, stat_active, stat_actions"
 
 
 def refresh_rollups(session: Session, since: dt.date | None = None) -> None:

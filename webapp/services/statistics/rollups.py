@@ -188,11 +188,11 @@ def _loaded(session: Session, model: type, ident: Any, *attributes: str) -> Any:
     return held if held is not None and all(a in held.__dict__ for a in attributes) else None
 
 
-def _owner(session: Session, connection: Connection, entry: LedgerEntry) -> tuple[int, int | None]:
-    account = _loaded(session, CarbonAccount, entry.account_id, "user_id")
-    user = account and _loaded(session, User, account.user_id, "district_id")
-    if user is not None:
-        return user.id, user.district_id
+def _owner(connection: Connection, entry: LedgerEntry) -> tuple[int, int | None]:
+    """The owner and district, as the posting service knew them (ledger `owner=`), else from the database."""
+    known = getattr(entry, "owner", None)
+    if known is not None:
+        return known.id, known.district_id
     row = connection.execute(
         select(CarbonAccount.user_id, User.district_id)
         .join(User, User.id == CarbonAccount.user_id)
@@ -218,7 +218,7 @@ def _first_entry(session: Session, connection: Connection, entry: LedgerEntry) -
 def _after_entry(_mapper: Any, connection: Connection, entry: LedgerEntry) -> None:
     """Every ledger entry, whichever service posts it: by the owner's district and the city day."""
     session = object_session(entry)
-    user_id, district_id = _owner(session, connection, entry)
+    user_id, district_id = _owner(connection, entry)
     day = local_day(entry.created_at, city_zone(connection))
     dk = district_key(district_id)
     measures = {
