@@ -81,8 +81,7 @@ def _check_quantity(action_type: ActionType, raw: Decimal | float | str) -> Deci
 
 
 def _check_time(occurred_at: dt.datetime, now: dt.datetime) -> dt.datetime:
-    if occurred_at.tzinfo is None:
-        raise Invalid.field("occurred_at", N_("Give the time with its UTC offset."))
+    """`occurred_at` has its offset (log_action refuses a naive time before any lookup)."""
     occurred_at = occurred_at.astimezone(dt.UTC)
     if occurred_at > now + FUTURE_TOLERANCE:
         raise Invalid.field("occurred_at", N_("The time is in the future."))

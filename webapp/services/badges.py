@@ -33,9 +33,10 @@ from models import (
 from seeds import SEEDS_DIR
 
 from . import game_state
-from .boards import ALL, dialect_insert
+from .boards import ALL
 from .city import city_zone
 from .game_state import Facts
+from .statistics.sql import dialect_insert
 
 log = logging.getLogger(__name__)
 DEFAULT_DIR = SEEDS_DIR / "gamification"

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import Action, ActionStatus, Board, BoardBucket, BoardScore, FamilyMember, GameProfile, User
 
 from . import commit_time
+from .statistics.sql import dialect_of, insert_for
 
 ALL = "all"
 
@@ -56,11 +56,6 @@ def bucket_end(start: int) -> int:
     return start + 10 ** max(0, len(str(start)) - 3)
 
 
-def dialect_insert(session: Session):
-    """INSERT with ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 @dataclass(frozen=True)
 class Added:
     value: int  # the new total
@@ -71,7 +66,7 @@ class Added:
 def _add(session: Session, board: Board, subject_id: int, grams: int, periods: list[str], now: dt.datetime,
          *, listed: bool = True, members: dict[str, int] | None = None) -> dict[str, Added]:
     """Add grams to the subject's row of each period (created when missing), in one statement."""
-    rows = session.execute(_add_statement(session.get_bind().dialect.name), [
+    rows = session.execute(_add_statement(dialect_of(session)), [
         {"board": board.value, "period": p, "subject_id": subject_id, "value": grams,
          "members": (members or {}).get(p, 0), "listed": listed, "reached_at": now}
         for p in periods
@@ -82,8 +77,7 @@ def _add(session: Session, board: Board, subject_id: int, grams: int, periods: l
 @functools.cache
 def _add_statement(dialect: str) -> Any:
     """Built once per database: the credit hook runs it for every action."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(BoardScore.__table__)
+    stmt = insert_for(dialect)(BoardScore.__table__)
     return stmt.on_conflict_do_update(
         index_elements=["board", "period", "subject_id"],
         set_={"value": BoardScore.__table__.c.value + stmt.excluded.value,

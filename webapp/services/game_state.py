@@ -27,7 +27,8 @@ from models import (
     utcnow,
 )
 
-from .boards import ALL, dialect_insert
+from .boards import ALL
+from .statistics.sql import dialect_insert
 from .streaks import ONE_DAY, best_streak, streak
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from models import Action, ActionStatus, ActionType, Board, BoardScore, User, WeeklyRecap, utcnow
 
 from . import badges, leaderboards
-from .boards import dialect_insert, week_key
+from .boards import week_key
 from .city import city_zone
+from .statistics.sql import dialect_insert
 
 WEEK = dt.timedelta(days=7)
 

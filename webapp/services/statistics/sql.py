@@ -18,8 +18,14 @@ def dialect_of(executor: Any) -> str:
     return bind.dialect.name
 
 
-def _insert(executor: Any):
-    return postgresql.insert if dialect_of(executor) == "postgresql" else sqlite.insert
+def insert_for(dialect: str):
+    """INSERT with ON CONFLICT for PostgreSQL or SQLite."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def dialect_insert(executor: Any):
+    """INSERT with ON CONFLICT for the database of a Session or Connection."""
+    return insert_for(dialect_of(executor))
 
 
 def _on_conflict(stmt: Any, table: Table, keys: list[str], add: list[str], bit_or: list[str],
@@ -56,8 +62,7 @@ def upsert(
 @functools.cache
 def _upsert_statement(dialect: str, table: Table, keys: tuple, add: tuple, bit_or: tuple, latest: tuple) -> Any:
     """Built once per shape: the hot path then skips constructing and compiling it."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return _on_conflict(insert(table), table, list(keys), list(add), list(bit_or), list(latest))
+    return _on_conflict(insert_for(dialect)(table), table, list(keys), list(add), list(bit_or), list(latest))
 
 
 def upsert_from(
@@ -72,7 +77,7 @@ def upsert_from(
 ) -> None:
     """INSERT ... SELECT with the same conflict rule as `upsert` (the SELECT must have a WHERE:
     SQLite needs it to tell the upsert clause from a join)."""
-    stmt = _insert(executor)(table).from_select(columns, query)
+    stmt = dialect_insert(executor)(table).from_select(columns, query)
     executor.execute(_on_conflict(stmt, table, list(keys), list(add), list(bit_or)))
 
 
