@@ -12,20 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
-from support import free_port, recreate_database
+from support import BIN, ROOT, gunicorn, recreate_database, run_wrk
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 LUA_ACTIONS = """
 tokens = {%s}
 kinds = {%s}
@@ -86,25 +78,6 @@ def make_tokens(env: dict, residents: int, spread: bool, history: int = 0) -> li
     return tokens
 
 
-def run_wrk(port: int, script: str, seconds: int, connections: int) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script)
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    def ms(label: str) -> float:
-        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
-        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--residents", type=int, default=2000)
@@ -121,7 +94,6 @@ def main() -> int:
         return 2
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench")
     recreate_database(url)
-    instance = tempfile.mkdtemp(prefix="bench-")
     env = {"APP_ENV": "development", "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789",
            "RATELIMIT_ENABLED": "false", "BENCH_ENDPOINTS": "true", "LOG_LEVEL": "WARNING"}
     full_env = {**os.environ, **env}
@@ -129,27 +101,13 @@ def main() -> int:
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=full_env, check=True, capture_output=True)
     subprocess.run([*flask, "seed", "city"], cwd=ROOT, env=full_env, check=True, capture_output=True)
     tokens = make_tokens(env, args.residents, args.spread, min(args.history, 6))
-    port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"],
-        env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=instance,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        kinds = [TYPES[i % len(TYPES)] if args.spread else "bus" for i in range(len(tokens))]
-        lua_actions = LUA_ACTIONS % (",".join(f'"{t}"' for t in tokens), ",".join(f'"{k}"' for k in kinds))
+    kinds = [TYPES[i % len(TYPES)] if args.spread else "bus" for i in range(len(tokens))]
+    lua_actions = LUA_ACTIONS % (",".join(f'"{t}"' for t in tokens), ",".join(f'"{k}"' for k in kinds))
+    with gunicorn(full_env, args.workers) as port:
         run_wrk(port, LUA_BARE, 3, args.connections)  # warm-up: connections, caches
         run_wrk(port, lua_actions, 3, args.connections)
         bare = run_wrk(port, LUA_BARE, args.seconds, args.connections)
         ours = run_wrk(port, lua_actions, args.seconds, args.connections)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     print(f"gunicorn {args.workers} sync workers, wrk -t2 -c{args.connections} -d{args.seconds}s, "
           f"{args.residents} residents with {args.history} days of history, "
           f"{'11 districts x 6 types' if args.spread else 'one district, bus'}, PostgreSQL")

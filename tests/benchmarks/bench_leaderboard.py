@@ -20,22 +20,15 @@ import datetime as dt
 import hashlib
 import os
 import random
-import re
 import secrets
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
-from support import free_port
+from support import BIN, ROOT, gunicorn, run_wrk
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 # (type code, lowest quantity, highest quantity) of the generated actions.
 TYPES = [("bus", 1, 15), ("bike_shared", 1, 8), ("walk", 2000, 9000), ("waste_paper", 0.5, 4),
          ("waste_plastic", 0.2, 2), ("waste_kitchen", 0.5, 3)]
@@ -198,22 +191,6 @@ def reference_timings(conn, week: str, monday: str) -> None:
           p=week, b=start, e=start + 10 ** max(0, len(str(start)) - 3), v=bottom.value, r=bottom.reached_at)
 
 
-def run_wrk(port: int, script: str, seconds: int, connections: int) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script)
-    threads = min(2, connections)
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name,
-                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
-
-    def ms(label: str) -> float:
-        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms("50%"),
-            "p90": ms("90%"), "p99": ms("99%"), "non_2xx": int(non2xx.group(1)) if non2xx else 0}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--residents", type=int, default=500_000)
@@ -263,25 +240,12 @@ def main() -> int:
         reference_timings(conn, week, monday.isoformat())
         conn.execute(text("DELETE FROM api_tokens WHERE name = 'bench'"))
         tokens = make_tokens(conn, week, args.tokens)
-    port = free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-                               "--chdir", str(ROOT), "wsgi:app"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, cwd=tempfile.mkdtemp(prefix="bench-"))
     results = []
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        script = LUA % ",".join(f'"{t}"' for t in tokens)
+    script = LUA % ",".join(f'"{t}"' for t in tokens)
+    with gunicorn(env, args.workers) as port:
         run_wrk(port, script, 5, 8)  # warm-up: pools, caches, each worker's first requests
         for connections in (int(c) for c in args.connections.split(",")):
             results.append((connections, run_wrk(port, script, args.seconds, connections)))
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     print(f"\nGET /api/v1/leaderboards/residents?period=week — gunicorn {args.workers} sync workers, "
           f"{len(tokens)} residents' bearer tokens in rotation, {args.seconds} s per row")
     print(f"{'connections':>12}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")

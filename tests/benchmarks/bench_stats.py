@@ -16,22 +16,17 @@ import http.client
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
-from support import free_port, recreate_database
+from support import BIN, ROOT, gunicorn, recreate_database
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 PASSWORD = "Bench-Official-2026"
 UNTIL = "2025-12-31"  # the synthetic year ends here, so that 2025 is a whole calendar year
 WINDOWS = {  # name: (from, to)
@@ -162,34 +157,8 @@ def main() -> int:
         ).strip()
         seed_seconds = time.perf_counter() - started
         flask(env, "users", "create", "--role", "official", "--login", "stats@bench.example", "--password", PASSWORD)
-    port = free_port()
-    instance = tempfile.mkdtemp(prefix="bench-stats-")
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "-w",
-            str(args.workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--chdir",
-            str(ROOT),
-            "--timeout",
-            "120",
-            "wsgi:app",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=instance,
-    )
     results = []
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(env, args.workers, "--timeout", "120") as port:
         bearer = token(port)
         for name, (first, last) in WINDOWS.items():
             path = f"/api/v1/stats/overview?from={first}&to={last}"
@@ -199,9 +168,6 @@ def main() -> int:
             assert body["co2e_grams"] == co2e, (name, body["co2e_grams"], co2e)
             assert body["participants"] == participants, (name, body["participants"], participants)
             results.append((name, latencies, baseline))
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     sweep = subprocess.run(
         [sys.executable, "-c", SWEEP], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout.strip()

@@ -1,11 +1,25 @@
-"""What the benchmark scripts share: a free port and a freshly created PostgreSQL database."""
+"""What the benchmark scripts share: a free port, a freshly created PostgreSQL database, a gunicorn
+server of the app that is ready when entered and stopped on exit, and a wrk run with its figures."""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -22,3 +36,48 @@ def recreate_database(url: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict, workers: int, *options: str) -> Iterator[int]:
+    """Serve wsgi:app with `workers` sync workers; yields the port once /healthz answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), *options,
+         "wsgi:app"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tempfile.mkdtemp(prefix="bench-"),
+    )
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def run_wrk(port: int, script: str, seconds: int, connections: int) -> dict:
+    """wrk with a Lua request script: requests/s, requests, latency percentiles in ms, non-2xx count."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script)
+    out = subprocess.run(
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name,
+         f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
