@@ -27,6 +27,7 @@ from webapp.extensions import db, limiter
 from webapp.services import accounts, city, ledger, methodology
 
 from .helpers import ApiClient, make_user_factory
+from .test_merchants_support import make_merchant, make_staff
 
 PASSWORD = "Tidy-Bus-Lane-42"
 TMP = Path(tempfile.mkdtemp(prefix="carbon-tests-"))
@@ -190,3 +191,15 @@ def register_payload():
 
 
 __all__ = ["PASSWORD", "accounts", "is_postgres"]
+
+
+@pytest.fixture
+def shop(session):
+    """An approved merchant (test_merchants_support.make_merchant)."""
+    return make_merchant(session)
+
+
+@pytest.fixture
+def staff(session, make_user, shop):
+    """A staff member of `shop`."""
+    return make_staff(session, make_user, shop)

@@ -22,16 +22,6 @@ WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
-@pytest.fixture
-def shop(session):
-    return make_merchant(session)
-
-
-@pytest.fixture
-def staff(session, make_user, shop):
-    return make_staff(session, make_user, shop)
-
-
 def application(**overrides):
     body = {"name": "绿叶生鲜超市", "district": "371402", "address": "德州市德城区东风中路 1 号",
             "category": "supermarket", "contact_name": "李四", "contact_phone": "0534-2345678"}

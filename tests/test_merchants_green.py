@@ -22,16 +22,6 @@ from .test_merchants_support import (
 
 
 @pytest.fixture
-def shop(session):
-    return make_merchant(session)
-
-
-@pytest.fixture
-def staff(session, make_user, shop):
-    return make_staff(session, make_user, shop)
-
-
-@pytest.fixture
 def purchase_type(session):
     return make_purchase_type(session)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from models import GreenPurchaseClaim, Redemption, RedemptionStatus
@@ -16,16 +15,6 @@ from .pages import csrf_from, login
 from .test_merchants_support import balance, fund, make_merchant, make_purchase_type, make_reward, make_staff
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "webapp" / "templates"
-
-
-@pytest.fixture
-def shop(session):
-    return make_merchant(session)
-
-
-@pytest.fixture
-def staff(session, make_user, shop):
-    return make_staff(session, make_user, shop)
 
 
 def test_catalogue_page_lists_rewards_for_anyone(session, client, staff):

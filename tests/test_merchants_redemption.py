@@ -31,16 +31,6 @@ from .test_merchants_support import (
     make_staff,
 )
 
-
-@pytest.fixture
-def shop(session):
-    return make_merchant(session)
-
-
-@pytest.fixture
-def staff(session, make_user, shop):
-    return make_staff(session, make_user, shop)
-
 CODE_RE = re.compile(r"^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$")
 
 
