@@ -1,11 +1,10 @@
-"""Helpers for the game tests: credited actions at a frozen moment, a race runner, and a working
+"""Helpers for the game tests: credited actions at a frozen moment, and a working
 `committed` session (the shared fixture's teardown leaves an invalid join mode on SQLAlchemy 2.1)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -34,26 +33,6 @@ def credit(session, user, type_code: str, quantity, at: dt.datetime, *, verified
             session, user, actions.ActionInput(type=type_code, quantity=Decimal(str(quantity)), occurred_at=at),
             evidence=evidence, now=at)
     return action
-
-
-def race(n: int, work) -> list:
-    """Run work(i) in n threads released at the same instant; return results or exceptions."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as error:  # reported to the test, which asserts on it
-            results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 @pytest.fixture

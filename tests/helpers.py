@@ -1,8 +1,9 @@
-"""Test helpers: a JSON client with CSRF, and a user factory."""
+"""Test helpers: a JSON client with CSRF, a user factory, and a race runner for concurrency tests."""
 
 from __future__ import annotations
 
 import itertools
+import threading
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -59,3 +60,23 @@ def make_user_factory(session: Session, password: str):
         return user
 
     return make_user
+
+
+def race(n: int, work) -> list:
+    """Run work(i) in n threads released at the same instant; return results or exceptions."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as error:  # reported to the test, which asserts on it
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results

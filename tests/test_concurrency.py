@@ -7,7 +7,6 @@ same tests show that BEGIN IMMEDIATE serialises the writers.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from webapp.services import accounts, ledger
 
 from .carbon import make_type
 from .conftest import PASSWORD
+from .helpers import race
 
 THREADS = 20
 
@@ -31,23 +31,7 @@ def _resident_with_token(session):
 
 def _race(app, n, request):
     """Start n requests at the same instant; return their status codes."""
-    barrier = threading.Barrier(n)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def worker(i):
-        client = app.test_client()
-        barrier.wait()
-        response = request(client, i)
-        with lock:
-            statuses.append(response.status_code)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return statuses
+    return [response.status_code for response in race(n, lambda i: request(app.test_client(), i))]
 
 
 def test_twenty_parallel_requests_with_one_key_store_one_action(app, committed):

@@ -16,7 +16,7 @@ from webapp.services import accounts, badges, boards, families
 
 from . import game
 from .conftest import PASSWORD
-from .game import race
+from .helpers import race
 
 real_commits = game.real_commits  # the fixture, used by name
 

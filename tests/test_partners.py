@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections import Counter
 from decimal import Decimal
@@ -20,6 +19,7 @@ from webapp.services import accounts, actions, ledger, members, methodology, par
 from webapp.services.actions import ActionInput
 
 from .conftest import PASSWORD
+from .helpers import race
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
@@ -338,23 +338,8 @@ def test_flask_partners_create_prints_key_and_secret_as_json(app, committed):
 
 def _race(app, n, request):
     """Start n requests at the same instant; return their responses' status codes and bodies."""
-    barrier = threading.Barrier(n)
-    results: list[tuple[int, dict]] = []
-    lock = threading.Lock()
-
-    def worker(i):
-        client = app.test_client()
-        barrier.wait()
-        response = request(client, i)
-        with lock:
-            results.append((response.status_code, response.get_json()))
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
+    responses = race(n, lambda i: request(app.test_client(), i))
+    return [(response.status_code, response.get_json()) for response in responses]
 
 
 def _committed_residents(session, n):
