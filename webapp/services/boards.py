@@ -5,8 +5,8 @@ Rules kept here:
   by CO2e grams (never credits), in the period of the city day the action happened.
 - `board_buckets` counts exactly the listed rows of `board_scores` per value bucket (opt-out, erasure
   and dissolved families are unlisted), so a rank is a bucket sum plus a count inside one bucket.
-- Contended rows are written in one fixed order (team rows, district rows, buckets by key) so that
-  concurrent single-action transactions cannot deadlock.
+- Contended rows are written in one fixed order so that concurrent single-action transactions cannot
+  deadlock: team rows now, then district rows and buckets at COMMIT, by table and key (commit_time).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ A credited action (actions.AFTER_CREDIT), a ledger entry and a resident's regist
 (insert/update events on those rows, since several services write them) each add their share here.
 Actions never leave `credited`, entries are never changed, and erasure keeps a resident's actions
 and entries, so these tables are only ever added to. A resident's day masks are read and written
-under their account lock, which every path that credits or posts takes first; shared totals move
-by atomic upserts, written in key order.
+under their account lock, which every path that credits or posts takes first; shared totals are
+queued on the session and written at COMMIT, merged and in key order (commit_time).
 """
 
 from __future__ import annotations
