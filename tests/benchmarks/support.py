@@ -39,13 +39,15 @@ def recreate_database(url: str) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, workers: int, *options: str) -> Iterator[int]:
-    """Serve wsgi:app with `workers` sync workers; yields the port once /healthz answers."""
+def gunicorn(env: dict, workers: int, *options: str, app: str = "wsgi:app") -> Iterator[int]:
+    """Serve `app` with `workers` sync workers; yields the port once /healthz answers."""
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), *options,
-         "wsgi:app"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tempfile.mkdtemp(prefix="bench-"),
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), *options, app],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tempfile.mkdtemp(prefix="bench-"),
     )
     try:
         for _ in range(150):
@@ -65,9 +67,19 @@ def run_wrk(port: int, script: str, seconds: int, connections: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)
     out = subprocess.run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name,
-         f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            fh.name,
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
     def ms(label: str) -> float:
@@ -78,6 +90,8 @@ def run_wrk(port: int, script: str, seconds: int, connections: int) -> dict:
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
+        "p50": ms("50%"),
+        "p90": ms("90%"),
+        "p99": ms("99%"),
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
     }

@@ -1,0 +1,165 @@
+"""Benchmark: what one statement and one request cost in this process, layer by layer, on PostgreSQL.
+
+    python tests/benchmarks/bench_statement_cost.py [--calls 3000]
+
+The throughput of POST /api/v1/actions against the bare endpoint is set by CPU per request, so this
+prints the CPU (process time) and wall time per call of the same small statements through each
+layer: psycopg alone, SQLAlchemy Core, the ORM. Then it does the same for whole requests through the
+Flask test client: no database, the bare endpoint, a credited action, and the same action without
+the work after a credit (as `bench_actions.py --core-only` serves it). It needs PostgreSQL
+(BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1/carbon_bench_cost, dropped and
+recreated). Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+from support import BIN, ROOT, recreate_database
+
+
+def measure(calls: int, work: Callable[[int], object]) -> tuple[float, float]:
+    """CPU and wall milliseconds per call, after a warm-up (statement caches, prepared statements)."""
+    for i in range(min(200, calls)):
+        work(i)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(calls):
+        work(i)
+    return (time.process_time() - cpu) * 1000 / calls, (time.perf_counter() - wall) * 1000 / calls
+
+
+@contextlib.contextmanager
+def core_only() -> Iterator[None]:
+    """The app without the work after a credit, as tests/benchmarks/core_only.py serves it, then back."""
+    from sqlalchemy import event
+
+    from models import LedgerEntry
+    from webapp.services import actions
+    from webapp.services.statistics import rollups
+
+    hooks = list(actions.AFTER_CREDIT)
+    actions.AFTER_CREDIT.clear()
+    event.remove(LedgerEntry, "after_insert", rollups._after_entry)
+    try:
+        yield
+    finally:
+        actions.AFTER_CREDIT.extend(hooks)
+        event.listen(LedgerEntry, "after_insert", rollups._after_entry)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=3000)
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_cost")
+    recreate_database(url)
+    env = {
+        "APP_ENV": "development",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-secret-key-0123456789",
+        "RATELIMIT_ENABLED": "false",
+        "BENCH_ENDPOINTS": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=os.environ, check=True, capture_output=True)
+    subprocess.run([*flask, "seed", "city"], cwd=ROOT, env=os.environ, check=True, capture_output=True)
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import bindparam, insert, select
+
+    from models import AuditEvent, Role, User, utcnow
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.services import accounts, passwords
+
+    app = create_app()
+    passwords.configure(time_cost=1, memory_cost_kib=1024)
+    rows: list[tuple[str, float, float]] = []
+    with app.app_context():
+        session = db.session
+        residents = [
+            accounts.create_user(
+                session,
+                None,
+                role=Role.RESIDENT,
+                login=f"138{i:08d}",
+                password="Bench-Password-2026",
+                nickname=f"c{i}",
+                district="371402",
+            )
+            for i in range(2 * (args.calls // 5 + 1))
+        ]
+        tokens = [accounts.issue_token(session, user, "bench")[1] for user in residents]
+        session.commit()
+        user_id = residents[0].id
+        connection = session.connection()
+        driver = connection.connection.driver_connection
+        users = User.__table__
+        core_select = select(users).where(users.c.id == bindparam("id"))
+        orm_select = select(User).where(User.id == bindparam("id"))
+        core_insert = insert(AuditEvent.__table__)
+
+        def orm_insert(_i: int) -> None:
+            session.add(AuditEvent(action="bench.insert", data={}))
+            session.flush()
+
+        for name, work in [
+            (
+                "SELECT a user: psycopg",
+                lambda _i: driver.execute("SELECT * FROM users WHERE id = %s", (user_id,)).fetchone(),
+            ),
+            ("SELECT a user: SQLAlchemy Core", lambda _i: connection.execute(core_select, {"id": user_id}).first()),
+            ("SELECT a user: ORM entity", lambda _i: session.execute(orm_select, {"id": user_id}).scalar_one()),
+            (
+                "INSERT a row: SQLAlchemy Core",
+                lambda _i: connection.execute(
+                    core_insert, {"action": "bench.insert", "data": {}, "created_at": utcnow()}
+                ),
+            ),
+            ("INSERT a row: ORM add + flush", orm_insert),
+        ]:
+            rows.append((name, *measure(args.calls, work)))
+        session.rollback()
+    client = app.test_client()
+    started = utcnow()
+
+    half = len(tokens) // 2
+
+    def action(first: int) -> Callable[[int], None]:
+        def work(i: int) -> None:
+            occurred = (started + dt.timedelta(microseconds=i)).isoformat()
+            token = tokens[first + i % half]
+            response = client.post(
+                "/api/v1/actions",
+                json={"type": "bus", "quantity": 5, "occurred_at": occurred},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 201, response.get_data(as_text=True)
+
+        return work
+
+    for name, work, calls in [
+        ("request: GET /healthz (no database)", lambda _i: client.get("/healthz"), args.calls),
+        ("request: POST /bench/insert-bare", lambda _i: client.post("/bench/insert-bare", json={}), args.calls),
+        ("request: POST /api/v1/actions", action(0), half * 4),
+    ]:
+        rows.append((name, *measure(calls, work)))
+    with core_only():
+        rows.append(("request: POST /api/v1/actions, core only", *measure(half * 4, action(half))))
+    print(f"PostgreSQL, one process, {args.calls} calls each after a warm-up")
+    print(f"{'what':<42}{'CPU ms':>10}{'wall ms':>10}")
+    for name, cpu, wall in rows:
+        print(f"{name:<42}{cpu:>10.3f}{wall:>10.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
