@@ -137,7 +137,7 @@ def main() -> int:
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=full_env, check=True, capture_output=True)
     subprocess.run([*flask, "seed", "city"], cwd=ROOT, env=full_env, check=True, capture_output=True)
-    servers = [("wsgi:app", "")] + ([("tests.benchmarks.core_only:app", " (core only)")] if args.core_only else [])
+    servers = [("wsgi:app", "")] + ([("tests.benchmarks.core_only:create()", " (core only)")] if args.core_only else [])
     tokens = make_tokens(env, args.residents * len(servers), args.spread, min(args.history, 6))
     print(
         f"gunicorn {args.workers} sync workers, wrk -t2 -c{args.connections} -d{args.seconds}s, "

@@ -14,13 +14,12 @@ recreated). Not a test.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from support import BIN, ROOT, recreate_database
 
@@ -33,25 +32,6 @@ def measure(calls: int, work: Callable[[int], object]) -> tuple[float, float]:
     for i in range(calls):
         work(i)
     return (time.process_time() - cpu) * 1000 / calls, (time.perf_counter() - wall) * 1000 / calls
-
-
-@contextlib.contextmanager
-def core_only() -> Iterator[None]:
-    """The app without the work after a credit, as tests/benchmarks/core_only.py serves it, then back."""
-    from sqlalchemy import event
-
-    from models import LedgerEntry
-    from webapp.services import actions
-    from webapp.services.statistics import rollups
-
-    hooks = list(actions.AFTER_CREDIT)
-    actions.AFTER_CREDIT.clear()
-    event.remove(LedgerEntry, "after_insert", rollups._after_entry)
-    try:
-        yield
-    finally:
-        actions.AFTER_CREDIT.extend(hooks)
-        event.listen(LedgerEntry, "after_insert", rollups._after_entry)
 
 
 def main() -> int:
@@ -73,6 +53,7 @@ def main() -> int:
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=os.environ, check=True, capture_output=True)
     subprocess.run([*flask, "seed", "city"], cwd=ROOT, env=os.environ, check=True, capture_output=True)
     sys.path.insert(0, str(ROOT))
+    from core_only import derived_work_off
     from sqlalchemy import bindparam, insert, select
 
     from models import AuditEvent, Role, User, utcnow
@@ -152,7 +133,7 @@ def main() -> int:
         ("request: POST /api/v1/actions", action(0), half * 4),
     ]:
         rows.append((name, *measure(calls, work)))
-    with core_only():
+    with derived_work_off():
         rows.append(("request: POST /api/v1/actions, core only", *measure(half * 4, action(half))))
     print(f"PostgreSQL, one process, {args.calls} calls each after a warm-up")
     print(f"{'what':<42}{'CPU ms':>10}{'wall ms':>10}")
