@@ -38,6 +38,7 @@ run: setup
 ## pytest on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q -m "not e2e"
 
 ## Browser journeys (Playwright + Debian's Chromium, 360x640). Screenshots: tests/e2e/screenshots/;

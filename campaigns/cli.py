@@ -21,15 +21,42 @@ def scheduler_cli() -> None:
 
 
 @scheduler_cli.command("run")
-@click.option("--poll", "poll_seconds", type=click.FloatRange(0.05, 300), default=2.0, show_default=True,
-              envvar="SCHEDULER_POLL_SECONDS", help="Seconds between a follower's attempts to take the lead.")
-@click.option("--lease", "lease_seconds", type=click.FloatRange(1, 3600), default=15.0, show_default=True,
-              envvar="SCHEDULER_LEASE_SECONDS", help="Lease lifetime with the lease lock (SQLite).")
-@click.option("--sweep", "sweep_seconds", type=click.FloatRange(0.1, 3600), default=15.0, show_default=True,
-              envvar="SCHEDULER_SWEEP_SECONDS", help="Seconds between the campaign sweeps.")
-@click.option("--lock", "lock_kind", type=click.Choice(["auto", "advisory", "lease"]), default="auto",
-              show_default=True, envvar="SCHEDULER_LOCK",
-              help="auto: advisory lock on PostgreSQL, lease on SQLite; lease also works behind PgBouncer.")
+@click.option(
+    "--poll",
+    "poll_seconds",
+    type=click.FloatRange(0.05, 300),
+    default=2.0,
+    show_default=True,
+    envvar="SCHEDULER_POLL_SECONDS",
+    help="Seconds between a follower's attempts to take the lead.",
+)
+@click.option(
+    "--lease",
+    "lease_seconds",
+    type=click.FloatRange(1, 3600),
+    default=15.0,
+    show_default=True,
+    envvar="SCHEDULER_LEASE_SECONDS",
+    help="Lease lifetime with the lease lock (SQLite).",
+)
+@click.option(
+    "--sweep",
+    "sweep_seconds",
+    type=click.FloatRange(0.1, 3600),
+    default=15.0,
+    show_default=True,
+    envvar="SCHEDULER_SWEEP_SECONDS",
+    help="Seconds between the campaign sweeps.",
+)
+@click.option(
+    "--lock",
+    "lock_kind",
+    type=click.Choice(["auto", "advisory", "lease"]),
+    default="auto",
+    show_default=True,
+    envvar="SCHEDULER_LOCK",
+    help="auto: advisory lock on PostgreSQL, lease on SQLite; lease also works behind PgBouncer.",
+)
 @with_appcontext
 def run(poll_seconds: float, lease_seconds: float, sweep_seconds: float, lock_kind: str) -> None:
     """Run the scheduler; one process leads at a time, the others wait to take over."""
@@ -62,6 +89,9 @@ def once(job_ids: tuple[str, ...]) -> None:
 def list_jobs() -> None:
     """The declared jobs and their schedules."""
     for job in jobs.JOBS:
-        when = f"cron {job.cron} (city time)" if job.cron else f"every {job.every}" + (
-            "" if job.every == "sweep" else " s")
+        when = (
+            f"cron {job.cron} (city time)"
+            if job.cron
+            else f"every {job.every}" + ("" if job.every == "sweep" else " s")
+        )
         click.echo(f"{job.id:<22} {when:<36} {job.doc}")

@@ -41,8 +41,11 @@ def reconcile_ledger(session: Session, now: dt.datetime) -> int:
     """Nightly: every account's balance against the sum of its entries; mismatches are logged as errors."""
     problems = ledger.verify(session)
     for problem in problems:
-        log.error("ledger mismatch: %s", problem, extra={"fields": {"job": "ledger.reconcile",
-                                                                    "account_id": problem.account_id}})
+        log.error(
+            "ledger mismatch: %s",
+            problem,
+            extra={"fields": {"job": "ledger.reconcile", "account_id": problem.account_id}},
+        )
     return len(problems)
 
 
@@ -58,25 +61,56 @@ def refresh_statistics(session: Session, now: dt.datetime) -> int:
 
 
 JOBS: list[Job] = [
-    Job("campaigns.activate", campaign_lifecycle.activate_due, every="sweep",
-        doc="scheduled -> active at starts_at, with the start announcement"),
-    Job("campaigns.remind", campaign_lifecycle.remind_due, every="sweep",
-        doc="the reminder a day before the end (halfway for short campaigns)"),
-    Job("campaigns.end", campaign_lifecycle.end_due, every="sweep",
-        doc="active -> ended at ends_at, with the result announcement"),
-    Job("challenges.award", campaign_rules.award_completed_challenges, every=300,
-        doc="catch-up: completed challenges without their bonus and badge"),
-    Job("vouchers.expire", expire_vouchers, every=300,
-        doc="issued vouchers past their expiry become expired, credits refunded once"),
-    Job("ledger.reconcile", reconcile_ledger, cron={"hour": 3, "minute": 30},
-        doc="balance == sum(entries) for every account; mismatches logged"),
+    Job(
+        "campaigns.activate",
+        campaign_lifecycle.activate_due,
+        every="sweep",
+        doc="scheduled -> active at starts_at, with the start announcement",
+    ),
+    Job(
+        "campaigns.remind",
+        campaign_lifecycle.remind_due,
+        every="sweep",
+        doc="the reminder a day before the end (halfway for short campaigns)",
+    ),
+    Job(
+        "campaigns.end",
+        campaign_lifecycle.end_due,
+        every="sweep",
+        doc="active -> ended at ends_at, with the result announcement",
+    ),
+    Job(
+        "challenges.award",
+        campaign_rules.award_completed_challenges,
+        every=300,
+        doc="catch-up: completed challenges without their bonus and badge",
+    ),
+    Job(
+        "vouchers.expire",
+        expire_vouchers,
+        every=300,
+        doc="issued vouchers past their expiry become expired, credits refunded once",
+    ),
+    Job(
+        "ledger.reconcile",
+        reconcile_ledger,
+        cron={"hour": 3, "minute": 30},
+        doc="balance == sum(entries) for every account; mismatches logged",
+    ),
     # Statistics roll-ups: live writes keep them current; this nightly sweep re-derives them.
-    Job("statistics.rollups", refresh_statistics, cron={"hour": 2, "minute": 30},
-        doc="roll-ups from yesterday on, rebuilt from the raw rows"),
-    Job("badges.sweep", badges.sweep_badges, every=3600,
-        doc="badges that time alone earns (one green year) and family badges"),
-    Job("recaps.weekly", recaps.weekly_recaps, every=3600,
-        doc="last week's recaps still missing, in batches"),
+    Job(
+        "statistics.rollups",
+        refresh_statistics,
+        cron={"hour": 2, "minute": 30},
+        doc="roll-ups from yesterday on, rebuilt from the raw rows",
+    ),
+    Job(
+        "badges.sweep",
+        badges.sweep_badges,
+        every=3600,
+        doc="badges that time alone earns (one green year) and family badges",
+    ),
+    Job("recaps.weekly", recaps.weekly_recaps, every=3600, doc="last week's recaps still missing, in batches"),
 ]
 
 
@@ -95,6 +129,10 @@ def run(app: Flask, job: Job) -> Any:
         finally:
             session.close()
     level = logging.INFO if result else logging.DEBUG
-    log.log(level, "job %s done", job.id, extra={"fields": {
-        "job": job.id, "result": result, "ms": round((time.monotonic() - started) * 1000, 1)}})
+    log.log(
+        level,
+        "job %s done",
+        job.id,
+        extra={"fields": {"job": job.id, "result": result, "ms": round((time.monotonic() - started) * 1000, 1)}},
+    )
     return result

@@ -60,7 +60,9 @@ class AdvisoryLock:
         self.key = key
         self.holder = holder_id()
         self.engine: Engine = create_engine(
-            url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+            url,
+            poolclass=NullPool,
+            isolation_level="AUTOCOMMIT",
             connect_args={"application_name": "carbon-scheduler"},
         )
         self.conn: Connection | None = None
@@ -83,8 +85,9 @@ class AdvisoryLock:
         if self.held:
             return self.still_held()
         try:
-            self.held = bool(self._connection().execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar())
+            self.held = bool(
+                self._connection().execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
+            )
         except DBAPIError as error:
             log.warning("scheduler lock: database unavailable (%s)", error.__class__.__name__)
             self._drop()
@@ -95,10 +98,13 @@ class AdvisoryLock:
         if not self.held or self.conn is None:
             return False
         try:
-            mine = self.conn.execute(text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND pid = pg_backend_pid() AND classid = :hi AND objid = :lo AND objsubid = 1"
-            ), {"hi": self.key >> 32, "lo": self.key & 0xFFFF_FFFF}).scalar()
+            mine = self.conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND pid = pg_backend_pid() AND classid = :hi AND objid = :lo AND objsubid = 1"
+                ),
+                {"hi": self.key >> 32, "lo": self.key & 0xFFFF_FFFF},
+            ).scalar()
         except DBAPIError:
             self._drop()
             return False
@@ -126,8 +132,9 @@ class LeaseLock:
         who = SchedulerLease.holder == self.holder
         stmt = update(SchedulerLease).where(SchedulerLease.name == self.name)
         stmt = stmt.where(who if renew_only else or_(who, SchedulerLease.expires_at <= now))
-        moved = session.execute(stmt.values(holder=self.holder, expires_at=now + self.ttl)
-                                .execution_options(synchronize_session=False)).rowcount
+        moved = session.execute(
+            stmt.values(holder=self.holder, expires_at=now + self.ttl).execution_options(synchronize_session=False)
+        ).rowcount
         if moved or renew_only:
             return bool(moved)
         if session.get(SchedulerLease, self.name) is not None:
@@ -162,9 +169,12 @@ class LeaseLock:
         """Expire our lease now, so that a follower need not wait for the time to run out."""
         session = self.sessions()
         try:
-            session.execute(update(SchedulerLease)
-                            .where(SchedulerLease.name == self.name, SchedulerLease.holder == self.holder)
-                            .values(expires_at=utcnow()).execution_options(synchronize_session=False))
+            session.execute(
+                update(SchedulerLease)
+                .where(SchedulerLease.name == self.name, SchedulerLease.holder == self.holder)
+                .values(expires_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
             session.commit()
         except DBAPIError:
             session.rollback()

@@ -75,11 +75,25 @@ class SchedulerProcess:
             else:
                 seconds = self.settings.sweep_seconds if job.every == "sweep" else float(job.every)
                 trigger, options = "interval", {"seconds": seconds}
-            scheduler.add_job(jobs.run, trigger, args=(self.app, job), id=job.id, name=job.doc,
-                              next_run_time=now, replace_existing=True, **options)
+            scheduler.add_job(
+                jobs.run,
+                trigger,
+                args=(self.app, job),
+                id=job.id,
+                name=job.doc,
+                next_run_time=now,
+                replace_existing=True,
+                **options,
+            )
         # Leadership is checked on its own thread, so that a long job never delays the lease renewal.
-        scheduler.add_job(self._keep_lead, "interval", seconds=self._heartbeat_seconds(), id="scheduler.heartbeat",
-                          executor="leader", replace_existing=True)
+        scheduler.add_job(
+            self._keep_lead,
+            "interval",
+            seconds=self._heartbeat_seconds(),
+            id="scheduler.heartbeat",
+            executor="leader",
+            replace_existing=True,
+        )
         return scheduler
 
     def _lead(self) -> None:

@@ -26,9 +26,7 @@ STAFF_ROLES = frozenset({Role.MERCHANT, Role.PUBLICITY, Role.OFFICIAL, Role.ADMI
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(
-            "deleted_at IS NOT NULL OR phone IS NOT NULL OR email IS NOT NULL", name="has_login"
-        ),
+        CheckConstraint("deleted_at IS NOT NULL OR phone IS NOT NULL OR email IS NOT NULL", name="has_login"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

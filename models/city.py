@@ -12,9 +12,7 @@ from .base import Base
 
 class City(Base):
     __tablename__ = "cities"
-    __table_args__ = (
-        CheckConstraint("green_travel_target > 0 AND green_travel_target <= 1", name="target_range"),
-    )
+    __table_args__ = (CheckConstraint("green_travel_target > 0 AND green_travel_target <= 1", name="target_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)

@@ -58,9 +58,7 @@ class BoardScore(Base):
     "w2026-11-23"). `reached_at` breaks ties: whoever reached the value first ranks first."""
 
     __tablename__ = "board_scores"
-    __table_args__ = (
-        CheckConstraint("value >= 0 AND members >= 0", name="non_negative"),
-    )
+    __table_args__ = (CheckConstraint("value >= 0 AND members >= 0", name="non_negative"),)
 
     board: Mapped[str] = mapped_column(String(10), primary_key=True)
     period: Mapped[str] = mapped_column(String(12), primary_key=True)

@@ -35,16 +35,23 @@ REWARDS = [
 ]
 
 # A few weeks of plausible habits: (type, quantity, days a week)
-HABITS = [("bus", "6.5", 5), ("bike_shared", "3.2", 3), ("walk", "8000", 6), ("waste_paper", "1.2", 1),
-          ("waste_plastic", "0.4", 1), ("buy_own_bag", "1", 2)]
+HABITS = [
+    ("bus", "6.5", 5),
+    ("bike_shared", "3.2", 3),
+    ("walk", "8000", 6),
+    ("waste_paper", "1.2", 1),
+    ("waste_plastic", "0.4", 1),
+    ("buy_own_bag", "1", 2),
+]
 
 
 def _account(session: Session, role: Role, login: str, nickname: str, district: str | None) -> User:
     column = User.email if "@" in login else User.phone
     user = session.scalar(select(User).where(column == login))
     if user is None:
-        user = accounts.create_user(session, None, role=role, login=login, password=DEMO_PASSWORD,
-                                    nickname=nickname, district=district)
+        user = accounts.create_user(
+            session, None, role=role, login=login, password=DEMO_PASSWORD, nickname=nickname, district=district
+        )
     return user
 
 
@@ -56,9 +63,19 @@ def _merchant_with_rewards(session: Session, staff: User) -> None:
         return
     now = utcnow()
     for title, title_en, cost, stock in REWARDS:
-        rewards.create(session, staff, rewards.RewardInput(
-            title=title, title_en=title_en, cost=cost, stock=stock, per_resident_limit=2,
-            valid_from=now - dt.timedelta(days=1), valid_until=now + dt.timedelta(days=180)))
+        rewards.create(
+            session,
+            staff,
+            rewards.RewardInput(
+                title=title,
+                title_en=title_en,
+                cost=cost,
+                stock=stock,
+                per_resident_limit=2,
+                valid_from=now - dt.timedelta(days=1),
+                valid_until=now + dt.timedelta(days=180),
+            ),
+        )
 
 
 def _history(session: Session, resident: User, seed: int) -> None:
@@ -86,11 +103,19 @@ def _campaign(session: Session, publicity: User) -> None:
     if session.scalar(select(Campaign.id).where(Campaign.name_zh == DEMO_CAMPAIGN)):
         return
     now = utcnow()
-    campaigns.create(session, publicity, CampaignInput(
-        name=DEMO_CAMPAIGN, name_en="Winter Green Travel Week", starts_at=now + dt.timedelta(minutes=1),
-        ends_at=now + dt.timedelta(days=7), description="乘公交、骑共享单车，积分翻倍。",
-        description_en="Double credits for bus and shared-bike trips.",
-        multipliers={"bus": "2", "bike_shared": "2"}))
+    campaigns.create(
+        session,
+        publicity,
+        CampaignInput(
+            name=DEMO_CAMPAIGN,
+            name_en="Winter Green Travel Week",
+            starts_at=now + dt.timedelta(minutes=1),
+            ends_at=now + dt.timedelta(days=7),
+            description="乘公交、骑共享单车，积分翻倍。",
+            description_en="Double credits for bus and shared-bike trips.",
+            multipliers={"bus": "2", "bike_shared": "2"},
+        ),
+    )
 
 
 def load(session: Session) -> list[tuple[str, str, str]]:

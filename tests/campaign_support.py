@@ -31,14 +31,27 @@ def at(days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
     return (NOW + dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)).astimezone(dt.UTC)
 
 
-def make_campaign(session: Session, actor: User | None, *, starts: dt.datetime, ends: dt.datetime,
-                  multipliers: dict | None = None, challenges: list | None = None, districts: list | None = None,
-                  now: dt.datetime | None = None, status: CampaignStatus = CampaignStatus.SCHEDULED,
-                  name: str = "低碳周") -> Campaign:
+def make_campaign(
+    session: Session,
+    actor: User | None,
+    *,
+    starts: dt.datetime,
+    ends: dt.datetime,
+    multipliers: dict | None = None,
+    challenges: list | None = None,
+    districts: list | None = None,
+    now: dt.datetime | None = None,
+    status: CampaignStatus = CampaignStatus.SCHEDULED,
+    name: str = "低碳周",
+) -> Campaign:
     """A campaign created through the service as of `now` (default: an hour before it starts)."""
     data = campaigns.CampaignInput(
-        name=name, name_en="Low-carbon week", starts_at=starts, ends_at=ends,
-        multipliers=multipliers or {}, districts=districts,
+        name=name,
+        name_en="Low-carbon week",
+        starts_at=starts,
+        ends_at=ends,
+        multipliers=multipliers or {},
+        districts=districts,
         challenges=[campaigns.ChallengeInput(**c) for c in challenges or []],
     )
     campaign = campaigns.create(session, actor, data, now=now or starts - dt.timedelta(hours=1), status=status)
@@ -46,8 +59,14 @@ def make_campaign(session: Session, actor: User | None, *, starts: dt.datetime, 
     return campaign
 
 
-def log(session: Session, user: User, action_type, quantity: str | float, occurred_at: dt.datetime,
-        now: dt.datetime | None = None):
+def log(
+    session: Session,
+    user: User,
+    action_type,
+    quantity: str | float,
+    occurred_at: dt.datetime,
+    now: dt.datetime | None = None,
+):
     data = ActionInput(type=action_type.code, quantity=Decimal(str(quantity)), occurred_at=occurred_at)
     return actions.log_action(session, user, data, now=now or occurred_at)
 
@@ -61,8 +80,13 @@ def notices_of(session: Session, campaign_id: int) -> list[str]:
 
 
 def bonus_entries(session: Session, challenge_id: int) -> int:
-    return count(session, LedgerEntry, LedgerEntry.kind == EntryKind.BONUS, LedgerEntry.cause_type == "challenge",
-                 LedgerEntry.cause_id == challenge_id)
+    return count(
+        session,
+        LedgerEntry,
+        LedgerEntry.kind == EntryKind.BONUS,
+        LedgerEntry.cause_type == "challenge",
+        LedgerEntry.cause_id == challenge_id,
+    )
 
 
 def completions(session: Session, challenge_id: int) -> int:
@@ -70,5 +94,10 @@ def completions(session: Session, challenge_id: int) -> int:
 
 
 def audits(session: Session, action: str, campaign_id: int) -> int:
-    return count(session, AuditEvent, AuditEvent.action == action, AuditEvent.target_type == "Campaign",
-                 AuditEvent.target_id == campaign_id)
+    return count(
+        session,
+        AuditEvent,
+        AuditEvent.action == action,
+        AuditEvent.target_type == "Campaign",
+        AuditEvent.target_id == campaign_id,
+    )

@@ -30,8 +30,12 @@ def credit(session, user, type_code: str, quantity, at: dt.datetime, *, verified
     evidence = actions.Verified(Evidence.TRANSIT, f"ref-{next(_refs)}") if verified else None
     with time_machine.travel(at, tick=False):
         action, _account = actions.log_action(
-            session, user, actions.ActionInput(type=type_code, quantity=Decimal(str(quantity)), occurred_at=at),
-            evidence=evidence, now=at)
+            session,
+            user,
+            actions.ActionInput(type=type_code, quantity=Decimal(str(quantity)), occurred_at=at),
+            evidence=evidence,
+            now=at,
+        )
     return action
 
 

@@ -47,12 +47,17 @@ class ApiClient:
 
 
 def make_user_factory(session: Session, password: str):
-    def make_user(role: Role = Role.RESIDENT, *, district: str = "371402", nickname: str | None = None,
-                  login: str | None = None) -> User:
+    def make_user(
+        role: Role = Role.RESIDENT, *, district: str = "371402", nickname: str | None = None, login: str | None = None
+    ) -> User:
         n = next(_numbers)
         login = login or f"13{n:09d}"
         user = accounts.create_user(
-            session, None, role=role, login=login, password=password,
+            session,
+            None,
+            role=role,
+            login=login,
+            password=password,
             nickname=nickname or f"{role.value}-{n}",
             district=district if role == Role.RESIDENT else None,
         )

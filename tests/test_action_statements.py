@@ -35,8 +35,9 @@ def test_a_credited_action_stays_within_its_statement_budget(app, db_conn, sessi
     first = max(now.replace(hour=0, minute=0, second=0, microsecond=0), now - dt.timedelta(hours=2))
 
     def post(occurred: dt.datetime):  # both on today's city day (a minute ahead is within the tolerance)
-        return client.post("/api/v1/actions", json={"type": "bus", "quantity": 3, "occurred_at": occurred.isoformat()},
-                           headers=headers)
+        return client.post(
+            "/api/v1/actions", json={"type": "bus", "quantity": 3, "occurred_at": occurred.isoformat()}, headers=headers
+        )
 
     assert post(first).status_code == 201  # the first of the day creates the account, profile and day masks
     statements: list[str] = []

@@ -41,8 +41,9 @@ def test_residents_cannot_review_or_appeal_someone_elses_action(session, api, re
     action_type = make_type(session, needs_evidence=True)
     client = api(resident)
     now = dt.datetime.now(dt.UTC).isoformat()
-    action_id = client.post("/api/v1/actions", json={"type": action_type.code, "quantity": 1,
-                                                     "occurred_at": now}).get_json()["id"]
+    action_id = client.post(
+        "/api/v1/actions", json={"type": action_type.code, "quantity": 1, "occurred_at": now}
+    ).get_json()["id"]
     assert client.post(f"/api/v1/admin/actions/{action_id}/approve").status_code == 403
     stranger = api(make_user())
     assert stranger.post(f"/api/v1/actions/{action_id}/appeal", json={"text": "mine?"}).status_code == 404
@@ -52,15 +53,17 @@ def test_adjustment_needs_a_reason_and_is_audited(session, api, resident, make_u
     admin_user = make_user(Role.ADMIN)
     admin = api(admin_user)
     assert admin.post(f"/api/v1/admin/accounts/{resident.id}/adjustments", json={"amount": 50}).status_code == 422
-    response = admin.post(f"/api/v1/admin/accounts/{resident.id}/adjustments",
-                          json={"amount": 50, "reason": "Missing partner record"})
+    response = admin.post(
+        f"/api/v1/admin/accounts/{resident.id}/adjustments", json={"amount": 50, "reason": "Missing partner record"}
+    )
     assert response.status_code == 201
     assert response.get_json()["cause"]["reason"] == "Missing partner record"
     assert ledger.account_for(session, resident).balance == 50
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "ledger.adjusted")).one()
     assert event.actor_id == admin_user.id
-    too_much = admin.post(f"/api/v1/admin/accounts/{resident.id}/adjustments",
-                          json={"amount": -51, "reason": "Correction of an error"})
+    too_much = admin.post(
+        f"/api/v1/admin/accounts/{resident.id}/adjustments", json={"amount": -51, "reason": "Correction of an error"}
+    )
     assert too_much.status_code == 409
     assert ledger.account_for(session, resident).balance == 50
 
@@ -69,17 +72,16 @@ def test_publishing_a_factor_version_over_the_api(session, api, make_user):
     action_type = make_type(session, grams="100")
     admin = api(make_user(Role.ADMIN))
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).date().isoformat()
-    body = {"grams_per_unit": 90, "effective_from": tomorrow, "source": "New survey", "year": 2026,
-            "confidence": "S"}
+    body = {"grams_per_unit": 90, "effective_from": tomorrow, "source": "New survey", "year": 2026, "confidence": "S"}
     response = admin.post(f"/api/v1/admin/factors/{action_type.factor_code}/versions", json=body)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["version"] == 2
-    bad = admin.post(f"/api/v1/admin/factors/{action_type.factor_code}/versions",
-                     json={**body, "grams_per_unit": -1})
+    bad = admin.post(f"/api/v1/admin/factors/{action_type.factor_code}/versions", json={**body, "grams_per_unit": -1})
     assert bad.status_code == 422
     assert admin.post("/api/v1/admin/factors/NO_SUCH/versions", json=body).status_code == 404
-    versions = session.scalars(select(EmissionFactor.version).where(
-        EmissionFactor.code == action_type.factor_code)).all()
+    versions = session.scalars(
+        select(EmissionFactor.version).where(EmissionFactor.code == action_type.factor_code)
+    ).all()
     assert sorted(versions) == [1, 2]
 
 
@@ -90,17 +92,36 @@ def test_factor_page_publishes_a_version(client, session, make_user):
     page = client.get(url).get_data(as_text=True)
     assert action_type.factor_code in page
     later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).date().isoformat()
-    response = client.post(url, data={"csrf_token": csrf_from(page), "grams_per_unit": "80", "effective_from": later,
-                                      "source": "Local data", "year": "2026", "confidence": "V"})
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_from(page),
+            "grams_per_unit": "80",
+            "effective_from": later,
+            "source": "Local data",
+            "year": "2026",
+            "confidence": "V",
+        },
+    )
     assert response.status_code == 302
-    assert session.scalar(select(EmissionFactor).where(
-        EmissionFactor.code == action_type.factor_code, EmissionFactor.version == 2)) is not None
+    assert (
+        session.scalar(
+            select(EmissionFactor).where(EmissionFactor.code == action_type.factor_code, EmissionFactor.version == 2)
+        )
+        is not None
+    )
 
 
 def test_review_page_approves_with_a_click(client, session, resident, make_user, api):
     action_type = make_type(session, needs_evidence=True, grams="10")
-    action_id = api(resident).post("/api/v1/actions", json={
-        "type": action_type.code, "quantity": 1, "occurred_at": dt.datetime.now(dt.UTC).isoformat()}).get_json()["id"]
+    action_id = (
+        api(resident)
+        .post(
+            "/api/v1/actions",
+            json={"type": action_type.code, "quantity": 1, "occurred_at": dt.datetime.now(dt.UTC).isoformat()},
+        )
+        .get_json()["id"]
+    )
     login(client, make_user(Role.ADMIN))
     page = client.get("/admin/review").get_data(as_text=True)
     assert f"#{action_id}" in page

@@ -38,9 +38,13 @@ def publicity(make_user):
 def body(bus):
     def build(**overrides):
         data = {
-            "name": "全国低碳日", "name_en": "National Low Carbon Day", "description": "绿色出行积分翻倍",
-            "starts_at": iso(now() + dt.timedelta(days=1)), "ends_at": iso(now() + dt.timedelta(days=2)),
-            "districts": ["371402", "371403"], "multipliers": {bus.code: 2},
+            "name": "全国低碳日",
+            "name_en": "National Low Carbon Day",
+            "description": "绿色出行积分翻倍",
+            "starts_at": iso(now() + dt.timedelta(days=1)),
+            "ends_at": iso(now() + dt.timedelta(days=2)),
+            "districts": ["371402", "371403"],
+            "multipliers": {bus.code: 2},
             "challenges": [{"type": bus.code, "count": 2, "bonus_credits": 200, "badge": "campaign_challenge"}],
         }
         data.update(overrides)
@@ -55,11 +59,18 @@ def test_publicity_schedules_a_campaign(api, publicity, body, bus):
     created = response.get_json()
     assert created["status"] == "scheduled"
     assert (created["name_zh"], created["name_en"], created["districts"]) == (
-        "全国低碳日", "National Low Carbon Day", ["371402", "371403"])
+        "全国低碳日",
+        "National Low Carbon Day",
+        ["371402", "371403"],
+    )
     assert created["multipliers"] == {bus.code: 2.0}
     [challenge] = created["challenges"]
     assert (challenge["type"], challenge["count"], challenge["bonus_credits"], challenge["badge"]) == (
-        bus.code, 2, 200, "campaign_challenge")
+        bus.code,
+        2,
+        200,
+        "campaign_challenge",
+    )
     assert "200" in challenge["text"]
     listed = api().get("/api/v1/campaigns").get_json()["items"]
     assert [c["id"] for c in listed] == [created["id"]]
@@ -89,22 +100,26 @@ def test_anonymous_visitors_see_campaigns_but_cannot_write(api, body):
     assert client.post("/api/v1/campaigns", json=body()).status_code == 401
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"ends_at": iso(now() + dt.timedelta(hours=12))}, "ends_at"),  # ends before it starts
-    ({"starts_at": iso(now() - dt.timedelta(days=1))}, "starts_at"),  # starts in the past
-    ({"ends_at": iso(now() + dt.timedelta(days=400))}, "ends_at"),  # longer than a year
-    ({"starts_at": "2030-06-15T00:00:00"}, "starts_at"),  # no offset
-    ({"multipliers": {"no_such_type": 2}}, "multipliers"),
-    ({"multipliers": "BUS"}, "multipliers"),
-    ({"districts": ["999999"]}, "districts"),
-    ({"challenges": [{"type": "no_such_type", "count": 2, "bonus_credits": 5}]}, "challenges"),
-    ({"challenges": [{"type": "BUS", "count": 0, "bonus_credits": 5}]}, "challenges"),
-    ({"challenges": [{"type": "BUS", "count": 2, "bonus_credits": 0}]}, "challenges"),
-    ({"challenges": [{"type": "BUS", "count": 2, "bonus_credits": 5, "badge": "Bad Badge!"}]}, "challenges"),
-    ({"name": ""}, "name"),
-])
-def test_bad_campaigns_are_refused_with_the_field_and_change_nothing(api, publicity, body, bus, session, overrides,
-                                                                     field):
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"ends_at": iso(now() + dt.timedelta(hours=12))}, "ends_at"),  # ends before it starts
+        ({"starts_at": iso(now() - dt.timedelta(days=1))}, "starts_at"),  # starts in the past
+        ({"ends_at": iso(now() + dt.timedelta(days=400))}, "ends_at"),  # longer than a year
+        ({"starts_at": "2030-06-15T00:00:00"}, "starts_at"),  # no offset
+        ({"multipliers": {"no_such_type": 2}}, "multipliers"),
+        ({"multipliers": "BUS"}, "multipliers"),
+        ({"districts": ["999999"]}, "districts"),
+        ({"challenges": [{"type": "no_such_type", "count": 2, "bonus_credits": 5}]}, "challenges"),
+        ({"challenges": [{"type": "BUS", "count": 0, "bonus_credits": 5}]}, "challenges"),
+        ({"challenges": [{"type": "BUS", "count": 2, "bonus_credits": 0}]}, "challenges"),
+        ({"challenges": [{"type": "BUS", "count": 2, "bonus_credits": 5, "badge": "Bad Badge!"}]}, "challenges"),
+        ({"name": ""}, "name"),
+    ],
+)
+def test_bad_campaigns_are_refused_with_the_field_and_change_nothing(
+    api, publicity, body, bus, session, overrides, field
+):
     data = body(**{k: _with_type(v, bus.code) for k, v in overrides.items()})
     response = api(publicity).post("/api/v1/campaigns", json=data)
     assert response.status_code == 422, response.get_json()
@@ -134,9 +149,16 @@ def test_a_scheduled_campaign_can_change_anything(api, publicity, body, bus, ses
     client = api(publicity)
     created = client.post("/api/v1/campaigns", json=body()).get_json()
     later = now() + dt.timedelta(days=3)
-    response = client.patch(f"/api/v1/campaigns/{created['id']}", json={
-        "starts_at": iso(later), "ends_at": iso(later + dt.timedelta(days=1)), "multipliers": {bus.code: 3},
-        "districts": [], "challenges": []})
+    response = client.patch(
+        f"/api/v1/campaigns/{created['id']}",
+        json={
+            "starts_at": iso(later),
+            "ends_at": iso(later + dt.timedelta(days=1)),
+            "multipliers": {bus.code: 3},
+            "districts": [],
+            "challenges": [],
+        },
+    )
     assert response.status_code == 200, response.get_json()
     changed = response.get_json()
     assert (changed["multipliers"], changed["districts"], changed["challenges"]) == ({bus.code: 3.0}, [], [])
@@ -144,16 +166,25 @@ def test_a_scheduled_campaign_can_change_anything(api, publicity, body, bus, ses
 
 def _started(session, publicity, bus):
     moment = now()
-    return make_campaign(session, publicity, starts=moment - dt.timedelta(hours=1), ends=moment + dt.timedelta(days=1),
-                         multipliers={bus.code: "2"}, now=moment - dt.timedelta(hours=2))
+    return make_campaign(
+        session,
+        publicity,
+        starts=moment - dt.timedelta(hours=1),
+        ends=moment + dt.timedelta(days=1),
+        multipliers={bus.code: "2"},
+        now=moment - dt.timedelta(hours=2),
+    )
 
 
-@pytest.mark.parametrize("change", [
-    {"multipliers": {"BUS": 5}},
-    {"starts_at": "LATER"},
-    {"districts": ["371403"]},
-    {"challenges": [{"type": "BUS", "count": 1, "bonus_credits": 10}]},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"multipliers": {"BUS": 5}},
+        {"starts_at": "LATER"},
+        {"districts": ["371403"]},
+        {"challenges": [{"type": "BUS", "count": 1, "bonus_credits": 10}]},
+    ],
+)
 def test_a_started_campaign_refuses_what_would_rewrite_credits(api, publicity, session, bus, change):
     campaign = _started(session, publicity, bus)
     if "multipliers" in change:
@@ -183,8 +214,13 @@ def test_a_started_campaign_takes_new_texts_and_a_later_end_but_not_an_earlier_o
 
 def test_ended_campaigns_are_read_only(api, publicity, session, bus):
     moment = now()
-    campaign = make_campaign(session, publicity, starts=moment - dt.timedelta(hours=3),
-                             ends=moment - dt.timedelta(hours=1), now=moment - dt.timedelta(hours=4))
+    campaign = make_campaign(
+        session,
+        publicity,
+        starts=moment - dt.timedelta(hours=3),
+        ends=moment - dt.timedelta(hours=1),
+        now=moment - dt.timedelta(hours=4),
+    )
     client = api(publicity)
     # Ended by the clock even before the scheduler's sweep has moved it...
     assert client.patch(f"/api/v1/campaigns/{campaign.id}", json={"name": "新名字"}).status_code == 409
@@ -224,8 +260,14 @@ def test_the_list_has_active_and_upcoming_soonest_first_in_pages(api, publicity,
     moment = now()
 
     def window(start_h, end_h, **kwargs):
-        return make_campaign(session, publicity, starts=moment + dt.timedelta(hours=start_h),
-                             ends=moment + dt.timedelta(hours=end_h), now=moment - dt.timedelta(days=1), **kwargs)
+        return make_campaign(
+            session,
+            publicity,
+            starts=moment + dt.timedelta(hours=start_h),
+            ends=moment + dt.timedelta(hours=end_h),
+            now=moment - dt.timedelta(days=1),
+            **kwargs,
+        )
 
     running = window(-2, 5)
     later = window(48, 72)
@@ -244,8 +286,13 @@ def test_the_list_has_active_and_upcoming_soonest_first_in_pages(api, publicity,
 
 
 def test_a_draft_is_scheduled_through_the_api(api, publicity, session):
-    draft = make_campaign(session, publicity, starts=now() + dt.timedelta(days=1), ends=now() + dt.timedelta(days=2),
-                          status=CampaignStatus.DRAFT)
+    draft = make_campaign(
+        session,
+        publicity,
+        starts=now() + dt.timedelta(days=1),
+        ends=now() + dt.timedelta(days=2),
+        status=CampaignStatus.DRAFT,
+    )
     assert api().get(f"/api/v1/campaigns/{draft.id}").status_code == 404
     response = api(publicity).post(f"/api/v1/campaigns/{draft.id}/schedule")
     assert response.status_code == 200
@@ -273,8 +320,13 @@ def test_participation_is_for_the_department(api, publicity, session, make_user)
 
 def test_residents_read_their_notices_in_their_language(api, publicity, session, resident):
     moment = now()
-    campaign = make_campaign(session, publicity, starts=moment - dt.timedelta(minutes=1),
-                             ends=moment + dt.timedelta(days=2), now=moment - dt.timedelta(hours=1))
+    campaign = make_campaign(
+        session,
+        publicity,
+        starts=moment - dt.timedelta(minutes=1),
+        ends=moment + dt.timedelta(days=2),
+        now=moment - dt.timedelta(hours=1),
+    )
     campaign_lifecycle.activate_due(session)
     session.commit()
     client = api(resident)

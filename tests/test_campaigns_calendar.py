@@ -38,12 +38,19 @@ def test_usual_dates_for_2027(session):
 
 
 def test_low_carbon_day_follows_a_moved_publicity_week_unless_moved_itself(session):
-    moved = {p.template.code: p.starts_on for p in campaign_calendar.propose(
-        session, 2027, {"energy_week": Override(dt.date(2027, 6, 21))})}
+    moved = {
+        p.template.code: p.starts_on
+        for p in campaign_calendar.propose(session, 2027, {"energy_week": Override(dt.date(2027, 6, 21))})
+    }
     assert (moved["energy_week"], moved["low_carbon_day"]) == (dt.date(2027, 6, 21), dt.date(2027, 6, 23))
-    both = {p.template.code: p.starts_on for p in campaign_calendar.propose(
-        session, 2027, {"energy_week": Override(dt.date(2027, 6, 21)),
-                        "low_carbon_day": Override(dt.date(2027, 6, 24))})}
+    both = {
+        p.template.code: p.starts_on
+        for p in campaign_calendar.propose(
+            session,
+            2027,
+            {"energy_week": Override(dt.date(2027, 6, 21)), "low_carbon_day": Override(dt.date(2027, 6, 24))},
+        )
+    }
     assert both["low_carbon_day"] == dt.date(2027, 6, 24)
 
 
@@ -70,8 +77,10 @@ def test_instantiating_a_year_creates_every_campaign_once_in_city_time(session, 
     assert [c.template_code for c in created] == [t.code for t in campaign_calendar.templates()]
     assert skipped == []
     day = next(c for c in created if c.template_code == "low_carbon_day")
-    assert (day.starts_at, day.ends_at) == (dt.datetime(2027, 6, 16, tzinfo=SHANGHAI),
-                                            dt.datetime(2027, 6, 17, tzinfo=SHANGHAI))
+    assert (day.starts_at, day.ends_at) == (
+        dt.datetime(2027, 6, 16, tzinfo=SHANGHAI),
+        dt.datetime(2027, 6, 17, tzinfo=SHANGHAI),
+    )
     assert (day.status, day.year, day.name_en) == (CampaignStatus.SCHEDULED, 2027, "National Low Carbon Day")
     again, skipped = campaign_calendar.instantiate(session, publicity, 2027, now=BEFORE_2027)
     assert again == [] and {s.code for s in skipped} == {t.code for t in campaign_calendar.templates()}
@@ -93,11 +102,14 @@ def test_instantiation_keeps_multipliers_for_the_types_the_city_has(session, mak
 def test_past_dates_are_skipped_and_drafts_on_request(session, make_user):
     publicity = make_user(Role.PUBLICITY)
     mid_june = dt.datetime(2027, 6, 10, tzinfo=SHANGHAI)
-    created, skipped = campaign_calendar.instantiate(session, publicity, 2027, now=mid_june,
-                                                     status=CampaignStatus.DRAFT)
+    created, skipped = campaign_calendar.instantiate(
+        session, publicity, 2027, now=mid_june, status=CampaignStatus.DRAFT
+    )
     assert {c.template_code for c in created} == {"energy_week", "low_carbon_day", "science_day"}
-    assert {s.code: s.reason for s in skipped} == {"science_week": "These dates have passed.",
-                                                   "environment_day": "These dates have passed."}
+    assert {s.code: s.reason for s in skipped} == {
+        "science_week": "These dates have passed.",
+        "environment_day": "These dates have passed.",
+    }
     assert {c.status for c in created} == {CampaignStatus.DRAFT}
 
 
@@ -112,9 +124,13 @@ def test_the_calendar_api_proposes_and_creates_in_one_step(api, make_user, sessi
     year = dt.datetime.now(dt.UTC).year + 1
     proposal = client.get(f"/api/v1/campaign-calendar/{year}").get_json()
     assert [p["template"] for p in proposal][:2] == ["science_week", "environment_day"]
-    response = client.post(f"/api/v1/campaign-calendar/{year}", json={
-        "items": [{"template": "energy_week", "starts_on": f"{year}-06-22"}],
-        "only": ["energy_week", "low_carbon_day"]})
+    response = client.post(
+        f"/api/v1/campaign-calendar/{year}",
+        json={
+            "items": [{"template": "energy_week", "starts_on": f"{year}-06-22"}],
+            "only": ["energy_week", "low_carbon_day"],
+        },
+    )
     assert response.status_code == 201, response.get_json()
     created = {c["template"]: c for c in response.get_json()["created"]}
     assert created["low_carbon_day"]["starts_at"].startswith(f"{year}-06-23T16:00:00")  # 24 June, city time

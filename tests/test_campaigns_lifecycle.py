@@ -15,8 +15,11 @@ from .carbon import make_type
 
 
 def sweep_all(session, now=None) -> tuple[int, int, int]:
-    result = (campaign_lifecycle.activate_due(session, now), campaign_lifecycle.remind_due(session, now),
-              campaign_lifecycle.end_due(session, now))
+    result = (
+        campaign_lifecycle.activate_due(session, now),
+        campaign_lifecycle.remind_due(session, now),
+        campaign_lifecycle.end_due(session, now),
+    )
     session.commit()
     return result
 
@@ -112,14 +115,16 @@ def test_cancelling_a_running_campaign_tells_residents_once(session, make_user):
 
 def test_the_result_counts_the_campaign_and_hides_small_groups(session, make_user):
     bus = make_type(session, grams="100")
-    campaign = make_campaign(session, make_user(Role.PUBLICITY), starts=at(), ends=at(days=1),
-                             multipliers={bus.code: "2"}, now=at(hours=-1))
+    campaign = make_campaign(
+        session, make_user(Role.PUBLICITY), starts=at(), ends=at(days=1), multipliers={bus.code: "2"}, now=at(hours=-1)
+    )
     small = [make_user(Role.RESIDENT) for _ in range(3)]
     for user in small:
         log(session, user, bus, "1", occurred_at=at(hours=1))
     sweep_all(session, at(days=1))
-    result = session.scalars(select(Notice).where(Notice.campaign_id == campaign.id,
-                                                  Notice.kind == NoticeKind.CAMPAIGN_ENDED)).one()
+    result = session.scalars(
+        select(Notice).where(Notice.campaign_id == campaign.id, Notice.kind == NoticeKind.CAMPAIGN_ENDED)
+    ).one()
     assert result.data == {"suppressed": True}
     many = [make_user(Role.RESIDENT) for _ in range(10)]
     for user in many:
@@ -130,8 +135,9 @@ def test_the_result_counts_the_campaign_and_hides_small_groups(session, make_use
 
 def test_participation_compares_with_the_four_weeks_before(session, make_user):
     bus = make_type(session, grams="100")
-    campaign = make_campaign(session, make_user(Role.PUBLICITY), starts=at(), ends=at(days=7),
-                             multipliers={bus.code: "2"}, now=at(days=-8))
+    campaign = make_campaign(
+        session, make_user(Role.PUBLICITY), starts=at(), ends=at(days=7), multipliers={bus.code: "2"}, now=at(days=-8)
+    )
     residents = [make_user(Role.RESIDENT) for _ in range(10)]
     for user in residents:
         log(session, user, bus, "1", occurred_at=at(days=-3))  # before: 10 residents, 10 actions
@@ -146,8 +152,14 @@ def test_participation_compares_with_the_four_weeks_before(session, make_user):
 def test_inbox_and_banners_follow_the_residents_district(session, make_user):
     publicity = make_user(Role.PUBLICITY)
     bus = make_type(session, grams="100")
-    here = make_campaign(session, publicity, starts=at(days=1), ends=at(days=3), districts=["371402"],
-                         challenges=[{"type": bus.code, "count": 2, "bonus_credits": 10}])
+    here = make_campaign(
+        session,
+        publicity,
+        starts=at(days=1),
+        ends=at(days=3),
+        districts=["371402"],
+        challenges=[{"type": bus.code, "count": 2, "bonus_credits": 10}],
+    )
     elsewhere = make_campaign(session, publicity, starts=at(days=1), ends=at(days=3), districts=["371403"])
     sweep_all(session, at(days=1, hours=1))
     resident = make_user(Role.RESIDENT, district="371402")

@@ -40,13 +40,23 @@ def test_the_department_creates_a_campaign_from_the_form(desk, session):
     index = html.index(f'value="{bus.code}"')
     row = html[:index].rsplit('name="multipliers-', 1)[1].split("-", 1)[0]
     start = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
-    response = desk.post("/publicity/campaigns/new", data={
-        "csrf_token": csrf_from(html), "name": "节能宣传周", "name_en": "Energy week",
-        "starts_at": local(start), "ends_at": local(start + dt.timedelta(days=7)), "districts": ["371402"],
-        f"multipliers-{row}-code": bus.code, f"multipliers-{row}-factor": "1.5",
-        "challenges-0-action": bus.code, "challenges-0-count": "3", "challenges-0-bonus_credits": "100",
-        "challenges-0-badge": "campaign_challenge",
-    })
+    response = desk.post(
+        "/publicity/campaigns/new",
+        data={
+            "csrf_token": csrf_from(html),
+            "name": "节能宣传周",
+            "name_en": "Energy week",
+            "starts_at": local(start),
+            "ends_at": local(start + dt.timedelta(days=7)),
+            "districts": ["371402"],
+            f"multipliers-{row}-code": bus.code,
+            f"multipliers-{row}-factor": "1.5",
+            "challenges-0-action": bus.code,
+            "challenges-0-count": "3",
+            "challenges-0-bonus_credits": "100",
+            "challenges-0-badge": "campaign_challenge",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     campaign = session.scalars(select(Campaign).where(Campaign.name_en == "Energy week")).one()
     assert campaign.status == CampaignStatus.SCHEDULED
@@ -59,21 +69,33 @@ def test_the_department_creates_a_campaign_from_the_form(desk, session):
 def test_a_bad_form_says_why_and_creates_nothing(desk, session):
     html = desk.get("/publicity/campaigns/new").get_data(as_text=True)
     start = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
-    response = desk.post("/publicity/campaigns/new", data={
-        "csrf_token": csrf_from(html), "name": "倒序", "starts_at": local(start),
-        "ends_at": local(start - dt.timedelta(days=1))})
+    response = desk.post(
+        "/publicity/campaigns/new",
+        data={
+            "csrf_token": csrf_from(html),
+            "name": "倒序",
+            "starts_at": local(start),
+            "ends_at": local(start - dt.timedelta(days=1)),
+        },
+    )
     assert response.status_code == 422
     assert "结束时间必须晚于开始时间" in response.get_data(as_text=True) or "The end must be after the start." in (
-        response.get_data(as_text=True))
+        response.get_data(as_text=True)
+    )
     assert session.scalar(select(Campaign.id)) is None
 
 
 def test_detail_previews_both_languages_and_shows_participation(desk, session, publicity):
     bus = make_type(session, grams="100")
     start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    campaign = make_campaign(session, publicity, starts=start, ends=start + dt.timedelta(days=1),
-                             multipliers={bus.code: "2"},
-                             challenges=[{"type": bus.code, "count": 2, "bonus_credits": 20}])
+    campaign = make_campaign(
+        session,
+        publicity,
+        starts=start,
+        ends=start + dt.timedelta(days=1),
+        multipliers={bus.code: "2"},
+        challenges=[{"type": bus.code, "count": 2, "bonus_credits": 20}],
+    )
     html = desk.get(f"/publicity/campaigns/{campaign.id}").get_data(as_text=True)
     assert 'data-preview="zh_CN"' in html and 'data-preview="en"' in html
     assert "Low-carbon week has started" in html and "低碳周" in html
@@ -83,15 +105,28 @@ def test_detail_previews_both_languages_and_shows_participation(desk, session, p
 def test_edit_a_started_campaign_keeps_what_credits_depend_on(desk, session, publicity):
     bus = make_type(session, grams="100")
     now = dt.datetime.now(dt.UTC)
-    campaign = make_campaign(session, publicity, starts=now - dt.timedelta(hours=1), ends=now + dt.timedelta(days=1),
-                             multipliers={bus.code: "2"}, now=now - dt.timedelta(hours=2))
+    campaign = make_campaign(
+        session,
+        publicity,
+        starts=now - dt.timedelta(hours=1),
+        ends=now + dt.timedelta(days=1),
+        multipliers={bus.code: "2"},
+        now=now - dt.timedelta(hours=2),
+    )
     page = desk.get(f"/publicity/campaigns/{campaign.id}/edit")
     html = page.get_data(as_text=True)
     assert 'data-test="live-note"' in html
     later = campaign.ends_at + dt.timedelta(days=1)
-    response = desk.post(f"/publicity/campaigns/{campaign.id}/edit", data={
-        "csrf_token": csrf_from(html), "name": "延长的低碳周", "name_en": "Longer week",
-        "starts_at": local(campaign.starts_at), "ends_at": local(later)})
+    response = desk.post(
+        f"/publicity/campaigns/{campaign.id}/edit",
+        data={
+            "csrf_token": csrf_from(html),
+            "name": "延长的低碳周",
+            "name_en": "Longer week",
+            "starts_at": local(campaign.starts_at),
+            "ends_at": local(later),
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     session.refresh(campaign)
     assert (campaign.name_zh, campaign.ends_at) == ("延长的低碳周", later.replace(second=0, microsecond=0))
@@ -142,8 +177,13 @@ def test_other_roles_cannot_use_the_department_pages(client, make_user, role):
 def test_the_resident_sees_the_banner_and_the_inbox(client, session, publicity, make_user):
     resident = make_user(Role.RESIDENT)
     now = dt.datetime.now(dt.UTC)
-    campaign = make_campaign(session, publicity, starts=now - dt.timedelta(minutes=1), ends=now + dt.timedelta(days=1),
-                             now=now - dt.timedelta(hours=1))
+    campaign = make_campaign(
+        session,
+        publicity,
+        starts=now - dt.timedelta(minutes=1),
+        ends=now + dt.timedelta(days=1),
+        now=now - dt.timedelta(hours=1),
+    )
     login(client, resident)
     assert "campaign-banner" not in client.get("/me/").get_data(as_text=True)
     campaign_lifecycle.activate_due(session)

@@ -27,8 +27,9 @@ def test_the_campaign_rule_replaces_the_neutral_hook_and_the_challenge_hook_is_r
 
 def test_multiplier_applies_by_occurred_at_even_when_synced_after_the_end(session, resident, make_user):
     bus = make_type(session, grams="100")
-    campaign = make_campaign(session, make_user(Role.PUBLICITY), starts=at(days=1), ends=at(days=2),
-                             multipliers={bus.code: "2"})
+    campaign = make_campaign(
+        session, make_user(Role.PUBLICITY), starts=at(days=1), ends=at(days=2), multipliers={bus.code: "2"}
+    )
     # The scheduler never ran (status still scheduled): credits follow the clock, not the status.
     action, account = log(session, resident, bus, "1", occurred_at=at(days=1, hours=12), now=at(days=3))
     assert campaign.status == CampaignStatus.SCHEDULED
@@ -50,8 +51,15 @@ def test_window_boundaries_start_inclusive_end_exclusive(session, resident, make
 
 def test_only_the_targeted_districts_get_the_multiplier(session, make_user):
     bus = make_type(session, grams="100")
-    make_campaign(session, make_user(Role.PUBLICITY), starts=at(), ends=at(days=1), multipliers={bus.code: "2"},
-                  districts=["371403"], now=at(hours=-1))
+    make_campaign(
+        session,
+        make_user(Role.PUBLICITY),
+        starts=at(),
+        ends=at(days=1),
+        multipliers={bus.code: "2"},
+        districts=["371403"],
+        now=at(hours=-1),
+    )
     inside = make_user(Role.RESIDENT, district="371403")
     outside = make_user(Role.RESIDENT, district="371402")
     assert log(session, inside, bus, "1", occurred_at=at(hours=1))[0].credits == 200
@@ -61,10 +69,23 @@ def test_only_the_targeted_districts_get_the_multiplier(session, make_user):
 def test_overlapping_campaigns_the_highest_multiplier_wins_never_stacked(session, resident, make_user):
     bus, bike = make_type(session, grams="100"), make_type(session, grams="100")
     publicity = make_user(Role.PUBLICITY)
-    week = make_campaign(session, publicity, starts=at(), ends=at(days=7),
-                         multipliers={bus.code: "1.5", bike.code: "2"}, now=at(hours=-1))
-    day = make_campaign(session, publicity, starts=at(days=2), ends=at(days=3), multipliers={bus.code: "2"},
-                        now=at(hours=-1), name="低碳日")
+    week = make_campaign(
+        session,
+        publicity,
+        starts=at(),
+        ends=at(days=7),
+        multipliers={bus.code: "1.5", bike.code: "2"},
+        now=at(hours=-1),
+    )
+    day = make_campaign(
+        session,
+        publicity,
+        starts=at(days=2),
+        ends=at(days=3),
+        multipliers={bus.code: "2"},
+        now=at(hours=-1),
+        name="低碳日",
+    )
     on_the_day, _ = log(session, resident, bus, "1", occurred_at=at(days=2, hours=1))
     assert (on_the_day.multiplier, on_the_day.credits, on_the_day.campaign_ids) == (Decimal(2), 200, [day.id])
     tie, _ = log(session, resident, bike, "1", occurred_at=at(days=2, hours=2))
@@ -76,10 +97,12 @@ def test_overlapping_campaigns_the_highest_multiplier_wins_never_stacked(session
 def test_equal_multipliers_name_every_campaign_that_gave_it(session, resident, make_user):
     bus = make_type(session, grams="10")
     publicity = make_user(Role.PUBLICITY)
-    first = make_campaign(session, publicity, starts=at(), ends=at(days=1), multipliers={bus.code: "2"},
-                          now=at(hours=-1))
-    second = make_campaign(session, publicity, starts=at(), ends=at(days=1), multipliers={bus.code: "2"},
-                           now=at(hours=-1))
+    first = make_campaign(
+        session, publicity, starts=at(), ends=at(days=1), multipliers={bus.code: "2"}, now=at(hours=-1)
+    )
+    second = make_campaign(
+        session, publicity, starts=at(), ends=at(days=1), multipliers={bus.code: "2"}, now=at(hours=-1)
+    )
     action, _ = log(session, resident, bus, "1", occurred_at=at(hours=1))
     assert action.credits == 20 and action.campaign_ids == sorted([first.id, second.id])
 
@@ -87,10 +110,18 @@ def test_equal_multipliers_name_every_campaign_that_gave_it(session, resident, m
 def test_drafts_never_count_and_cancelled_campaigns_count_until_cancelled(session, resident, make_user):
     bus = make_type(session, grams="100")
     publicity = make_user(Role.PUBLICITY)
-    make_campaign(session, publicity, starts=at(), ends=at(days=2), multipliers={bus.code: "5"}, now=at(hours=-1),
-                  status=CampaignStatus.DRAFT)
-    cancelled = make_campaign(session, publicity, starts=at(), ends=at(days=2), multipliers={bus.code: "2"},
-                              now=at(hours=-1))
+    make_campaign(
+        session,
+        publicity,
+        starts=at(),
+        ends=at(days=2),
+        multipliers={bus.code: "5"},
+        now=at(hours=-1),
+        status=CampaignStatus.DRAFT,
+    )
+    cancelled = make_campaign(
+        session, publicity, starts=at(), ends=at(days=2), multipliers={bus.code: "2"}, now=at(hours=-1)
+    )
     campaigns.cancel(session, publicity, cancelled.id, now=at(days=1))
     before_cancel, _ = log(session, resident, bus, "1", occurred_at=at(hours=20), now=at(days=1, hours=2))
     after_cancel, _ = log(session, resident, bus, "1", occurred_at=at(days=1, hours=1), now=at(days=1, hours=2))
@@ -107,8 +138,9 @@ def test_a_campaign_cancelled_before_it_starts_gives_nothing(session, resident, 
 
 def test_the_daily_cap_still_cuts_multiplied_credits(session, resident, make_user):
     bus = make_type(session, grams="100", cap_self=300)
-    make_campaign(session, make_user(Role.PUBLICITY), starts=at(), ends=at(days=1), multipliers={bus.code: "2"},
-                  now=at(hours=-1))
+    make_campaign(
+        session, make_user(Role.PUBLICITY), starts=at(), ends=at(days=1), multipliers={bus.code: "2"}, now=at(hours=-1)
+    )
     action, _ = log(session, resident, bus, "2", occurred_at=at(hours=1))
     assert (action.co2e_grams, action.credits, action.capped) == (200, 300, True)
 
@@ -118,8 +150,14 @@ CHALLENGE = {"count": 3, "bonus_credits": 500, "badge": "campaign_challenge"}
 
 def test_a_challenge_pays_its_bonus_and_badge_once(session, resident, make_user):
     bus = make_type(session, grams="100")
-    campaign = make_campaign(session, make_user(Role.PUBLICITY), starts=at(), ends=at(days=7),
-                             challenges=[{"type": bus.code, **CHALLENGE}], now=at(hours=-1))
+    campaign = make_campaign(
+        session,
+        make_user(Role.PUBLICITY),
+        starts=at(),
+        ends=at(days=7),
+        challenges=[{"type": bus.code, **CHALLENGE}],
+        now=at(hours=-1),
+    )
     challenge = campaign.challenges[0]
     log(session, resident, bus, "1", occurred_at=at(hours=-2))  # before the campaign: does not count
     for hour in (1, 2):
@@ -139,8 +177,14 @@ def test_a_challenge_pays_its_bonus_and_badge_once(session, resident, make_user)
 
 def test_a_pending_action_counts_for_the_challenge_once_approved(session, resident, make_user):
     purchase = make_type(session, grams="100", needs_evidence=True)
-    campaign = make_campaign(session, make_user(Role.PUBLICITY), starts=at(), ends=at(days=7),
-                             challenges=[{"type": purchase.code, "count": 1, "bonus_credits": 50}], now=at(hours=-1))
+    campaign = make_campaign(
+        session,
+        make_user(Role.PUBLICITY),
+        starts=at(),
+        ends=at(days=7),
+        challenges=[{"type": purchase.code, "count": 1, "bonus_credits": 50}],
+        now=at(hours=-1),
+    )
     action, _ = log(session, resident, purchase, "1", occurred_at=at(hours=1))
     assert completions(session, campaign.challenges[0].id) == 0
     actions.approve(session, make_user(Role.ADMIN), action.id)
@@ -152,8 +196,14 @@ def test_the_catch_up_sweep_awards_what_the_hook_missed_and_only_once(session, r
     for hour in (1, 2):
         log(session, resident, bus, "1", occurred_at=at(hours=hour), now=at(hours=3))
     # The campaign is entered after the actions (they were synced late): only the sweep can see them.
-    campaign = make_campaign(session, None, starts=at(), ends=at(days=1),
-                             challenges=[{"type": bus.code, "count": 2, "bonus_credits": 70}], now=at(hours=-1))
+    campaign = make_campaign(
+        session,
+        None,
+        starts=at(),
+        ends=at(days=1),
+        challenges=[{"type": bus.code, "count": 2, "bonus_credits": 70}],
+        now=at(hours=-1),
+    )
     challenge = campaign.challenges[0]
     assert campaign_rules.award_completed_challenges(session, at(hours=4)) == 1
     assert campaign_rules.award_completed_challenges(session, at(hours=5)) == 0
@@ -164,22 +214,31 @@ def test_the_catch_up_sweep_awards_what_the_hook_missed_and_only_once(session, r
 def test_challenge_bonus_once_under_parallel_actions_and_sweeps(app, committed):
     """Eight residents' requests and four sweeps at the same instant: one completion, one bonus."""
     bus = make_type(committed, grams="100")
-    resident = accounts.create_user(committed, None, role=Role.RESIDENT, login="13600000001",
-                                              password=PASSWORD, nickname="racer", district="371402")
+    resident = accounts.create_user(
+        committed, None, role=Role.RESIDENT, login="13600000001", password=PASSWORD, nickname="racer", district="371402"
+    )
     _, token = accounts.issue_token(committed, resident, "race")
     committed.commit()
     now = dt.datetime.now(dt.UTC)
-    campaign = make_campaign(committed, None, starts=now - dt.timedelta(hours=1), ends=now + dt.timedelta(hours=1),
-                             challenges=[{"type": bus.code, "count": 2, "bonus_credits": 1000}],
-                             now=now - dt.timedelta(hours=2))
+    campaign = make_campaign(
+        committed,
+        None,
+        starts=now - dt.timedelta(hours=1),
+        ends=now + dt.timedelta(hours=1),
+        challenges=[{"type": bus.code, "count": 2, "bonus_credits": 1000}],
+        now=now - dt.timedelta(hours=2),
+    )
     challenge_id = campaign.challenges[0].id
     barrier, statuses, lock = threading.Barrier(12), [], threading.Lock()
 
     def post(i):
         client = app.test_client()
         barrier.wait()
-        response = client.post("/api/v1/actions", headers={"Authorization": f"Bearer {token}"}, json={
-            "type": bus.code, "quantity": 1, "occurred_at": (now - dt.timedelta(seconds=i)).isoformat()})
+        response = client.post(
+            "/api/v1/actions",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"type": bus.code, "quantity": 1, "occurred_at": (now - dt.timedelta(seconds=i)).isoformat()},
+        )
         with lock:
             statuses.append(response.status_code)
 
@@ -191,7 +250,8 @@ def test_challenge_bonus_once_under_parallel_actions_and_sweeps(app, committed):
         s.close()
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(8)] + [
-        threading.Thread(target=sweep) for _ in range(4)]
+        threading.Thread(target=sweep) for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -206,12 +266,22 @@ def test_challenge_bonus_once_under_parallel_actions_and_sweeps(app, committed):
 def test_post_actions_reports_the_multiplier_and_campaigns(api, session, resident, make_user):
     bus = make_type(session, grams="100")
     now = dt.datetime.now(dt.UTC)
-    campaign = make_campaign(session, make_user(Role.PUBLICITY), starts=now - dt.timedelta(hours=1),
-                             ends=now + dt.timedelta(hours=1), multipliers={bus.code: "2.5"},
-                             now=now - dt.timedelta(hours=2))
-    response = api(resident).post("/api/v1/actions", json={"type": bus.code, "quantity": 2,
-                                                           "occurred_at": now.isoformat()})
+    campaign = make_campaign(
+        session,
+        make_user(Role.PUBLICITY),
+        starts=now - dt.timedelta(hours=1),
+        ends=now + dt.timedelta(hours=1),
+        multipliers={bus.code: "2.5"},
+        now=now - dt.timedelta(hours=2),
+    )
+    response = api(resident).post(
+        "/api/v1/actions", json={"type": bus.code, "quantity": 2, "occurred_at": now.isoformat()}
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert (body["co2e_grams"], body["credits"], body["multiplier"], body["campaign_ids"]) == (200, 500, 2.5,
-                                                                                               [campaign.id])
+    assert (body["co2e_grams"], body["credits"], body["multiplier"], body["campaign_ids"]) == (
+        200,
+        500,
+        2.5,
+        [campaign.id],
+    )

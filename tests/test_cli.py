@@ -20,21 +20,25 @@ def test_seed_city_is_idempotent(app, committed):
 
 def test_users_create_makes_staff_and_refuses_bad_input_in_one_line(app, committed):
     runner = app.test_cli_runner()
-    ok = runner.invoke(args=["users", "create", "--role", "official", "--login", "stats@dezhou.example",
-                             "--password", PASSWORD])
+    ok = runner.invoke(
+        args=["users", "create", "--role", "official", "--login", "stats@dezhou.example", "--password", PASSWORD]
+    )
     assert ok.exit_code == 0, ok.output
-    weak = runner.invoke(args=["users", "create", "--role", "admin", "--login", "a@dezhou.example",
-                               "--password", "123456"])
+    weak = runner.invoke(
+        args=["users", "create", "--role", "admin", "--login", "a@dezhou.example", "--password", "123456"]
+    )
     assert weak.exit_code != 0
     assert len(weak.output.strip().splitlines()) == 1
-    resident = runner.invoke(args=["users", "create", "--role", "resident", "--login", "13611112222",
-                                   "--password", PASSWORD])
+    resident = runner.invoke(
+        args=["users", "create", "--role", "resident", "--login", "13611112222", "--password", PASSWORD]
+    )
     assert resident.exit_code != 0  # a resident needs a district
 
 
 def test_ledger_verify_passes_then_names_a_broken_account(app, committed):
-    user = accounts.create_user(committed, None, role=Role.RESIDENT, login="13611113333", password=PASSWORD,
-                                district="371402")
+    user = accounts.create_user(
+        committed, None, role=Role.RESIDENT, login="13611113333", password=PASSWORD, district="371402"
+    )
     account = ledger.account_for(committed, user)
     ledger.credit(committed, account, EntryKind.EARN, 70, ("action", 1))
     committed.commit()

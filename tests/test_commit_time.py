@@ -37,8 +37,12 @@ def daily_bus_actions(session) -> int:
 
 
 def test_deltas_wait_for_commit_and_are_written_merged(app, committed):
-    residents = [accounts.create_user(committed, None, role=Role.RESIDENT, login=f"1370000010{i}",
-                                      password=PASSWORD, district="371402") for i in range(3)]
+    residents = [
+        accounts.create_user(
+            committed, None, role=Role.RESIDENT, login=f"1370000010{i}", password=PASSWORD, district="371402"
+        )
+        for i in range(3)
+    ]
     committed.commit()
     for user in residents:
         bus(committed, user)
@@ -89,8 +93,9 @@ def test_a_rolled_back_savepoint_takes_its_share_with_it(session, make_user):
 
 
 def test_a_rolled_back_transaction_writes_nothing_later(app, committed):
-    user = accounts.create_user(committed, None, role=Role.RESIDENT, login="13700000201", password=PASSWORD,
-                                district="371402")
+    user = accounts.create_user(
+        committed, None, role=Role.RESIDENT, login="13700000201", password=PASSWORD, district="371402"
+    )
     committed.commit()
     bus(committed, user)
     committed.rollback()
@@ -104,8 +109,15 @@ def test_parallel_residents_of_one_district_lose_no_count(app, committed):
     threads_n, each = 12, 3
     tokens = []
     for i in range(threads_n):
-        user = accounts.create_user(committed, None, role=Role.RESIDENT, login=f"13700003{i:03d}", password=PASSWORD,
-                                    nickname=f"p{i}", district="371402")
+        user = accounts.create_user(
+            committed,
+            None,
+            role=Role.RESIDENT,
+            login=f"13700003{i:03d}",
+            password=PASSWORD,
+            nickname=f"p{i}",
+            district="371402",
+        )
         tokens.append(accounts.issue_token(committed, user, "race")[1])
     committed.commit()
     barrier = threading.Barrier(threads_n)
@@ -116,8 +128,11 @@ def test_parallel_residents_of_one_district_lose_no_count(app, committed):
         barrier.wait()
         for n in range(each):
             occurred = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=n)).isoformat()
-            response = client.post("/api/v1/actions", json={"type": "bus", "quantity": 5, "occurred_at": occurred},
-                                   headers={"Authorization": f"Bearer {token}"})
+            response = client.post(
+                "/api/v1/actions",
+                json={"type": "bus", "quantity": 5, "occurred_at": occurred},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             statuses.append(response.status_code)
 
     threads = [threading.Thread(target=worker, args=(t,)) for t in tokens]
@@ -159,8 +174,9 @@ def left_residents(session) -> int:
 def test_a_live_action_and_the_nightly_sweep_do_not_deadlock(app, committed):
     """The action holds stat_masks rows and writes the other roll-ups at COMMIT; the sweep locks
     stat_masks first, so it waits for the action instead of deadlocking with it."""
-    user = accounts.create_user(committed, None, role=Role.RESIDENT, login="13700009911", password=PASSWORD,
-                                district="371402")
+    user = accounts.create_user(
+        committed, None, role=Role.RESIDENT, login="13700009911", password=PASSWORD, district="371402"
+    )
     committed.commit()
     now = dt.datetime.now(dt.UTC)
     log_action(committed, user, ActionInput("bus", Decimal(5), now - dt.timedelta(minutes=5)), now=now)

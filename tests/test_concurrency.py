@@ -22,8 +22,9 @@ THREADS = 20
 
 
 def _resident_with_token(session):
-    user = accounts.create_user(session, None, role=Role.RESIDENT, login="13700000001", password=PASSWORD,
-                                nickname="racer", district="371402")
+    user = accounts.create_user(
+        session, None, role=Role.RESIDENT, login="13700000001", password=PASSWORD, nickname="racer", district="371402"
+    )
     _, token = accounts.issue_token(session, user, "race")
     session.commit()
     return user, {"Authorization": f"Bearer {token}"}
@@ -58,8 +59,9 @@ def test_parallel_actions_never_exceed_the_daily_cap(app, committed):
 
     def post(client, i):
         occurred = (now - dt.timedelta(seconds=i)).isoformat()
-        return client.post("/api/v1/actions", headers=headers,
-                           json={"type": action_type.code, "quantity": 3, "occurred_at": occurred})
+        return client.post(
+            "/api/v1/actions", headers=headers, json={"type": action_type.code, "quantity": 3, "occurred_at": occurred}
+        )
 
     statuses = _race(app, 8, post)
     committed.expire_all()

@@ -116,6 +116,7 @@ def test_family_totals_count_what_members_avoid_while_members(session, make_user
 
 # --- pages and API ------------------------------------------------------------------------------------
 
+
 def test_family_page_creates_shows_code_and_qr_and_joins_by_the_qr_link(app, client, session, make_user):
     founder, guest = make_user(nickname="founder"), make_user(nickname="guest")
     login(client, founder)
@@ -131,8 +132,9 @@ def test_family_page_creates_shows_code_and_qr_and_joins_by_the_qr_link(app, cli
     login(other, guest)
     confirm = other.get(join_link)
     assert confirm.status_code == 200 and families.family_of(session, guest) is None  # a GET never joins
-    joined = other.post("/game/family/join", data={"csrf_token": csrf_from(confirm.get_data(as_text=True)),
-                                                   "code": family.invite_code})
+    joined = other.post(
+        "/game/family/join", data={"csrf_token": csrf_from(confirm.get_data(as_text=True)), "code": family.invite_code}
+    )
     assert joined.status_code == 302 and families.family_of(session, guest).id == family.id
     assert other.get("/game/join/ZZZZZZZZ").status_code == 404
 

@@ -26,6 +26,7 @@ def badge_codes(session, user) -> list[str]:
 
 # --- levels ------------------------------------------------------------------------------------------
 
+
 def test_level_follows_co2e_avoided_not_credits(session, resident, make_user):
     capped = make_type(session, grams="1000", cap_self=100, cap_evidenced=100)
     action = credit(session, resident, capped.code, 5, city_time(MONDAY))
@@ -58,6 +59,7 @@ def test_level_names_exist_in_both_languages_and_thresholds_increase():
 
 # --- streaks -----------------------------------------------------------------------------------------
 
+
 def test_streak_counts_city_days_across_midnight_asia_shanghai(session, resident):
     walk = make_type(session, grams="100")
     late = city_time(MONDAY, 23, 50)  # 15:50 UTC
@@ -86,12 +88,12 @@ def test_actions_waiting_for_review_make_no_streak_and_no_badge(session, residen
     needs = make_type(session, grams="100", needs_evidence=True)
     action = credit(session, resident, needs.code, 1, city_time(MONDAY), verified=False)
     assert action.status == ActionStatus.PENDING
-    summary = gamification.summary(session, resident, ledger.account_for(session, resident),
-                                   now=city_time(MONDAY))
+    summary = gamification.summary(session, resident, ledger.account_for(session, resident), now=city_time(MONDAY))
     assert summary["streak_days"] == 0 and summary["badges"] == []
 
 
 # --- badges ------------------------------------------------------------------------------------------
+
 
 def test_first_bus_ride_earns_two_badges_once(session, resident):
     credit(session, resident, "bus", 5, city_time(MONDAY, 8))
@@ -121,8 +123,9 @@ def test_waste_sorting_master_needs_twenty_sortings_in_three_categories(session,
 
 
 def test_cyclist_and_green_purchase_rules_read_plain_facts():
-    facts = badges.Facts(today=MONDAY, type_counts={"bike_own": 6, "bike_shared": 4},
-                         family_counts={"travel": 10, "purchase": 1})
+    facts = badges.Facts(
+        today=MONDAY, type_counts={"bike_own": 6, "bike_shared": 4}, family_counts={"travel": 10, "purchase": 1}
+    )
     assert badges.RULES["cyclist"](facts) == 1.0
     assert badges.RULES["green_purchase"](facts) == 1.0
     assert badges.RULES["streak_7"](badges.Facts(today=MONDAY, best_streak=3)) == 3 / 7
@@ -194,6 +197,7 @@ def test_the_sweep_gives_the_family_badge_to_a_member_who_joined_later(session, 
 
 # --- weekly recaps -----------------------------------------------------------------------------------
 
+
 def test_weekly_recap_is_written_once_per_resident_with_co2e_rank_and_next_badge(session, make_user):
     walk = make_type(session, grams="100")
     alice, bob, idle = make_user(), make_user(), make_user()
@@ -224,13 +228,14 @@ def test_recaps_show_on_the_home_page_and_the_recap_page(client, session, reside
 
 # --- pages and export --------------------------------------------------------------------------------
 
+
 def test_home_shows_level_tree_streak_badges_and_rank(client, session, resident):
     now = dt.datetime.now(dt.UTC)
     credit(session, resident, "bus", 10, now - dt.timedelta(minutes=5))
     session.commit()
     login(client, resident)
     html = client.get("/me/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    section = html[html.index('data-test="game-section"'):]
+    section = html[html.index('data-test="game-section"') :]
     assert "Level 1 · Seed" in section and '<svg class="tree stage-1"' in section
     assert 'data-test="streak">1 day<' in section and 'data-test="week-rank">#1<' in section
     assert "/static/img/badges/first_bus.svg" in section and "/static/css/game.css" in html
@@ -274,19 +279,33 @@ def test_every_game_message_has_a_chinese_translation_with_the_same_placeholders
     keywords = {**DEFAULT_KEYWORDS, "N_": None, "_l": None}
     with (ROOT / "webapp/translations/zh_Hans_CN/LC_MESSAGES/messages.po").open("rb") as fh:
         catalog = read_po(fh, locale="zh_Hans_CN")
-    sources = [("python", p) for p in (
-        "webapp/services/gamification.py", "webapp/services/badges.py", "webapp/services/boards.py",
-        "webapp/services/leaderboards.py", "webapp/services/families.py", "webapp/services/recaps.py",
-        "webapp/services/levels.py", "webapp/services/streaks.py", "webapp/api/gamification.py",
-        "webapp/views/game.py", "webapp/schemas/gamification.py")]
+    sources = [
+        ("python", p)
+        for p in (
+            "webapp/services/gamification.py",
+            "webapp/services/badges.py",
+            "webapp/services/boards.py",
+            "webapp/services/leaderboards.py",
+            "webapp/services/families.py",
+            "webapp/services/recaps.py",
+            "webapp/services/levels.py",
+            "webapp/services/streaks.py",
+            "webapp/api/gamification.py",
+            "webapp/views/game.py",
+            "webapp/schemas/gamification.py",
+        )
+    ]
     sources += [("jinja2", str(p.relative_to(ROOT))) for p in (ROOT / "webapp/templates/game").glob("*.html")]
     missing, placeholders = [], []
     for method, path in sources:
         for _line, message, _comments, _context in extract_from_file(method, ROOT / path, keywords=keywords):
             key = message if isinstance(message, str) else message[0]
             known = catalog.get(key)
-            strings = known.string if known is not None and isinstance(known.string, tuple) else (
-                (known.string,) if known is not None else ("",))
+            strings = (
+                known.string
+                if known is not None and isinstance(known.string, tuple)
+                else ((known.string,) if known is not None else ("",))
+            )
             if not all(strings):
                 missing.append(key)
                 continue
@@ -309,9 +328,13 @@ def test_the_running_game_state_equals_a_recomputation_also_for_back_dated_days(
     assert (profile.streak, profile.best_streak) == (2, 2)
     late = city_time(MONDAY + dt.timedelta(days=4), 21)
     with time_machine.travel(late, tick=False):  # a trip of day 2 synced two days late fills the gap
-        actions.log_action(session, resident, actions.ActionInput(
-            type="bus", quantity=Decimal(3), occurred_at=city_time(MONDAY + dt.timedelta(days=2))),
-            evidence=actions.Verified(Evidence.TRANSIT, "late-trip"), now=late)
+        actions.log_action(
+            session,
+            resident,
+            actions.ActionInput(type="bus", quantity=Decimal(3), occurred_at=city_time(MONDAY + dt.timedelta(days=2))),
+            evidence=actions.Verified(Evidence.TRANSIT, "late-trip"),
+            now=late,
+        )
     session.refresh(profile)
     fresh = GameProfile(user_id=resident.id)
     game_state.recompute(session, fresh, resident)

@@ -22,8 +22,15 @@ real_commits = game.real_commits  # the fixture, used by name
 
 
 def _resident(session, n: int, district: str = "371402"):
-    user = accounts.create_user(session, None, role=Role.RESIDENT, login=f"1370000{n:04d}", password=PASSWORD,
-                                nickname=f"racer-{n}", district=district)
+    user = accounts.create_user(
+        session,
+        None,
+        role=Role.RESIDENT,
+        login=f"1370000{n:04d}",
+        password=PASSWORD,
+        nickname=f"racer-{n}",
+        district=district,
+    )
     _, token = accounts.issue_token(session, user, "race")
     session.commit()
     return user, {"Authorization": f"Bearer {token}"}
@@ -91,8 +98,10 @@ def test_parallel_joins_never_make_a_ninth_member(app, real_commits):
     outcomes = Counter(race(12, join))
     assert outcomes == {"joined": 7, "full": 5}
     real_commits.expire_all()
-    assert real_commits.scalar(select(func.count()).select_from(FamilyMember)
-                               .where(FamilyMember.family_id == family.id)) == 8
+    assert (
+        real_commits.scalar(select(func.count()).select_from(FamilyMember).where(FamilyMember.family_id == family.id))
+        == 8
+    )
     assert families.family_of(real_commits, founder).member_count == 8
 
 

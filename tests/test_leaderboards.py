@@ -153,7 +153,9 @@ def test_districts_rank_by_co2e_per_active_resident_and_small_ones_are_suppresse
         credit(session, user, walk.code, 50, city_time(MONDAY, 10))
     result = leaderboards.standings(session, tiny[0], "districts", "week", now=NOW)
     assert [(s.rank, s.district.code, s.value, s.residents) for s in result.items] == [
-        (1, "371403", 210, 10), (2, "371402", 100, 12)]
+        (1, "371403", 210, 10),
+        (2, "371402", 100, 12),
+    ]
     assert result.me.suppressed and result.me.rank is None and result.me.value is None
     assert leaderboards.standings(session, big[0], "districts", "week", now=NOW).me.rank == 2
 
@@ -190,8 +192,9 @@ def test_erased_residents_leave_the_boards_and_their_family(session, make_user):
 def test_nicknames_that_reveal_a_login_are_masked(session, make_user):
     walk = make_type(session, grams="100")
     phone_nick = make_user(login="13800001234", nickname="13800001234")
-    mail = accounts.create_user(session, None, role=Role.RESIDENT, login="li.lei@example.com",
-                                password="Tidy-Bus-Lane-42", district="371402")  # nickname defaults to li.lei
+    mail = accounts.create_user(
+        session, None, role=Role.RESIDENT, login="li.lei@example.com", password="Tidy-Bus-Lane-42", district="371402"
+    )  # nickname defaults to li.lei
     credit(session, phone_nick, walk.code, 2, city_time(MONDAY, 9))
     credit(session, mail, walk.code, 1, city_time(MONDAY, 9))
     names = [s.name for s in board(session, mail).items]
@@ -200,6 +203,7 @@ def test_nicknames_that_reveal_a_login_are_masked(session, make_user):
 
 
 # --- the API ------------------------------------------------------------------------------------------
+
 
 def test_api_returns_items_with_rank_name_value_and_me(api, session, make_user):
     walk = make_type(session, grams="100")
@@ -210,8 +214,10 @@ def test_api_returns_items_with_rank_name_value_and_me(api, session, make_user):
     session.commit()
     client = api(users[0])
     body = client.get("/api/v1/leaderboards/residents?period=week&limit=2").get_json()
-    assert body["items"] == [{"rank": 1, "name": "api3", "value": 400, "residents": None, "is_me": False},
-                             {"rank": 2, "name": "api2", "value": 300, "residents": None, "is_me": False}]
+    assert body["items"] == [
+        {"rank": 1, "name": "api3", "value": 400, "residents": None, "is_me": False},
+        {"rank": 2, "name": "api2", "value": 300, "residents": None, "is_me": False},
+    ]
     assert body["me"]["rank"] == 4 and body["me"]["value"] == 100 and body["period"] == "week"
     for period in ("month", "all"):
         assert client.get(f"/api/v1/leaderboards/residents?period={period}").status_code == 200
@@ -234,7 +240,8 @@ def test_opt_out_is_a_setting_on_the_api_and_the_profile_page(api, client, sessi
     client_api = api(resident)
     assert client_api.get("/api/v1/game/settings").get_json() == {"hidden_from_boards": False}
     assert client_api.patch("/api/v1/game/settings", json={"hidden_from_boards": True}).get_json() == {
-        "hidden_from_boards": True}
+        "hidden_from_boards": True
+    }
     login(client, resident)
     page = client.get("/me/profile").get_data(as_text=True)
     assert 'data-test="hide-from-boards" checked' in page

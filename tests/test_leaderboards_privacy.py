@@ -23,8 +23,9 @@ def _world(session, make_user):
     walk = make_type(session, grams="100")
     viewer = make_user(nickname="viewer")
     scripty = make_user(login=PHONE, nickname=SCRIPT)
-    mailer = accounts.create_user(session, None, role=Role.RESIDENT, login=EMAIL, password=PASSWORD,
-                                  nickname=f"{IMG}&amp;", district="371402")
+    mailer = accounts.create_user(
+        session, None, role=Role.RESIDENT, login=EMAIL, password=PASSWORD, nickname=f"{IMG}&amp;", district="371402"
+    )
     ours = families.create(session, viewer, f"{IMG} family")
     families.join(session, scripty, ours.invite_code)
     theirs = families.create(session, mailer, SCRIPT)
@@ -39,8 +40,11 @@ def _world(session, make_user):
 
 def _pages(theirs) -> list[str]:
     pages = ["/me/", "/me/profile", "/game/family", "/game/badges", "/game/recaps", f"/game/join/{theirs.invite_code}"]
-    pages += [f"/game/leaderboards?board={b}&period={p}" for b in ("residents", "districts", "teams")
-              for p in ("week", "month", "all")]
+    pages += [
+        f"/game/leaderboards?board={b}&period={p}"
+        for b in ("residents", "districts", "teams")
+        for p in ("week", "month", "all")
+    ]
     return pages
 
 
@@ -64,8 +68,11 @@ def test_api_endpoints_never_return_another_residents_login(api, session, make_u
     viewer, _theirs = _world(session, make_user)
     client = api(viewer)
     paths = ["/api/v1/family", "/api/v1/game/me", "/api/v1/recaps", "/api/v1/game/settings", "/api/v1/badges"]
-    paths += [f"/api/v1/leaderboards/{b}?period={p}" for b in ("residents", "districts", "teams")
-              for p in ("week", "month", "all")]
+    paths += [
+        f"/api/v1/leaderboards/{b}?period={p}"
+        for b in ("residents", "districts", "teams")
+        for p in ("week", "month", "all")
+    ]
     for path in paths:
         response = client.get(path)
         assert response.status_code == 200, path

@@ -23,12 +23,19 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
 def application(**overrides):
-    body = {"name": "绿叶生鲜超市", "district": "371402", "address": "德州市德城区东风中路 1 号",
-            "category": "supermarket", "contact_name": "李四", "contact_phone": "0534-2345678"}
+    body = {
+        "name": "绿叶生鲜超市",
+        "district": "371402",
+        "address": "德州市德城区东风中路 1 号",
+        "category": "supermarket",
+        "contact_name": "李四",
+        "contact_phone": "0534-2345678",
+    }
     return {**body, **overrides}
 
 
 # --- applying and deciding ----------------------------------------------------------------------
+
 
 def test_a_merchant_applies_and_waits_pending(session, api):
     response = api().post("/api/v1/merchants/applications", json=application())
@@ -40,9 +47,15 @@ def test_a_merchant_applies_and_waits_pending(session, api):
     assert api().post("/api/v1/merchants/applications", json=application()).status_code == 409
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("district", "999999"), ("category", "casino"), ("contact_phone", "call me"), ("name", "x"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("district", "999999"),
+        ("category", "casino"),
+        ("contact_phone", "call me"),
+        ("name", "x"),
+    ],
+)
 def test_a_bad_application_is_422_naming_the_field(session, api, field, value):
     response = api().post("/api/v1/merchants/applications", json=application(**{field: value}))
     assert response.status_code == 422
@@ -66,8 +79,9 @@ def test_admin_decides_through_the_api_and_every_decision_is_audited(session, ma
         assert response.status_code == 200, response.get_json()
         assert response.get_json()["status"] == status
     assert admin.post(f"/api/v1/admin/merchants/{shop.id}/approve", json={}).status_code == 409
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.target_type == "Merchant",
-                                                               AuditEvent.target_id == shop.id)).all()
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.target_type == "Merchant", AuditEvent.target_id == shop.id)
+    ).all()
     assert actions == ["merchant.approve", "merchant.suspend", "merchant.reinstate"]
     assert [m["id"] for m in admin.get("/api/v1/admin/merchants?status=approved").get_json()] == [shop.id]
     assert api(make_user(Role.MERCHANT)).post(f"/api/v1/admin/merchants/{shop.id}/suspend", json={}).status_code == 403
@@ -76,8 +90,10 @@ def test_admin_decides_through_the_api_and_every_decision_is_audited(session, ma
 def test_admin_creates_staff_for_a_merchant_and_sets_its_cap(session, make_user, api):
     shop = make_merchant(session)
     admin = api(make_user(Role.ADMIN))
-    response = admin.post(f"/api/v1/admin/merchants/{shop.id}/staff",
-                          json={"login": "counter@shop.example", "password": "Tidy-Bus-Lane-42", "nickname": "收银"})
+    response = admin.post(
+        f"/api/v1/admin/merchants/{shop.id}/staff",
+        json={"login": "counter@shop.example", "password": "Tidy-Bus-Lane-42", "nickname": "收银"},
+    )
     assert response.status_code == 201, response.get_json()
     assert session.get(User, response.get_json()["id"]).merchant_id == shop.id
     capped = admin.post(f"/api/v1/admin/merchants/{shop.id}/cap", json={"daily_issuance_cap": 5000})
@@ -93,12 +109,36 @@ def test_the_cli_attaches_staff_to_a_merchant_it_creates_approved(app, session, 
     shop = session.scalar(select(Merchant).where(Merchant.name == "新开小店"))
     assert shop.status == MerchantStatus.APPROVED
     assert session.scalar(select(User).where(User.email == "till@shop.example")).merchant_id == shop.id
-    second = runner.invoke(args=["users", "create", "--role", "merchant", "--login", "till2@shop.example",
-                                 "--password", "Tidy-Bus-Lane-42", "--merchant", "新开小店"])
+    second = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--role",
+            "merchant",
+            "--login",
+            "till2@shop.example",
+            "--password",
+            "Tidy-Bus-Lane-42",
+            "--merchant",
+            "新开小店",
+        ]
+    )
     assert second.exit_code == 0, second.output
     assert session.scalar(select(func.count()).select_from(Merchant).where(Merchant.name == "新开小店")) == 1
-    wrong = runner.invoke(args=["users", "create", "--role", "official", "--login", "o@x.example",
-                                "--password", "Tidy-Bus-Lane-42", "--merchant", "新开小店"])
+    wrong = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--role",
+            "official",
+            "--login",
+            "o@x.example",
+            "--password",
+            "Tidy-Bus-Lane-42",
+            "--merchant",
+            "新开小店",
+        ]
+    )
     assert wrong.exit_code != 0
 
 
@@ -116,9 +156,15 @@ def test_admin_pages_list_decide_and_create_staff(session, client, make_user):
     assert session.get(Merchant, shop.id).status == MerchantStatus.APPROVED
     detail = client.get(f"/admin/merchants/{shop.id}")
     assert detail.status_code == 200
-    created = client.post(f"/admin/merchants/{shop.id}/staff", data={
-        "csrf_token": csrf_from(detail.get_data(as_text=True)), "login": "13900000077", "nickname": "店员",
-        "password": "Tidy-Bus-Lane-42"})
+    created = client.post(
+        f"/admin/merchants/{shop.id}/staff",
+        data={
+            "csrf_token": csrf_from(detail.get_data(as_text=True)),
+            "login": "13900000077",
+            "nickname": "店员",
+            "password": "Tidy-Bus-Lane-42",
+        },
+    )
     assert created.status_code == 302
     assert session.scalar(select(User).where(User.phone == "13900000077")).merchant_id == shop.id
 
@@ -127,19 +173,34 @@ def test_staff_without_a_merchant_see_why_and_cannot_act(session, client, make_u
     orphan = make_user(Role.MERCHANT)
     login(client, orphan)
     assert "administrator" in client.get("/merchant/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    response = api(orphan).post("/api/v1/merchant/rewards", json={
-        "title": "x", "cost": 1, "stock": 1, "valid_from": utcnow().isoformat(),
-        "valid_until": (utcnow() + dt.timedelta(days=1)).isoformat()})
+    response = api(orphan).post(
+        "/api/v1/merchant/rewards",
+        json={
+            "title": "x",
+            "cost": 1,
+            "stock": 1,
+            "valid_from": utcnow().isoformat(),
+            "valid_until": (utcnow() + dt.timedelta(days=1)).isoformat(),
+        },
+    )
     assert response.status_code == 409
 
 
 # --- rewards ------------------------------------------------------------------------------------
 
+
 def test_staff_publish_edit_and_pause_a_reward_through_the_api(session, staff, make_user, api):
     now = utcnow()
     client = api(staff)
-    body = {"title": "帆布袋", "title_en": "Canvas bag", "cost": 800, "stock": 20, "per_resident_limit": 2,
-            "valid_from": now.isoformat(), "valid_until": (now + dt.timedelta(days=30)).isoformat()}
+    body = {
+        "title": "帆布袋",
+        "title_en": "Canvas bag",
+        "cost": 800,
+        "stock": 20,
+        "per_resident_limit": 2,
+        "valid_from": now.isoformat(),
+        "valid_until": (now + dt.timedelta(days=30)).isoformat(),
+    }
     created = client.post("/api/v1/merchant/rewards", json=body)
     assert created.status_code == 201, created.get_json()
     reward_id = created.get_json()["id"]
@@ -156,14 +217,27 @@ def test_staff_publish_edit_and_pause_a_reward_through_the_api(session, staff, m
     assert [r["id"] for r in client.get("/api/v1/merchant/rewards").get_json()] == [reward_id]
 
 
-@pytest.mark.parametrize("change", [
-    {"cost": 0}, {"stock": -1}, {"per_resident_limit": 0}, {"valid_until": "2020-01-01T00:00:00+08:00"},
-    {"valid_from": "2030-01-01T00:00:00"}, {"title": ""},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"cost": 0},
+        {"stock": -1},
+        {"per_resident_limit": 0},
+        {"valid_until": "2020-01-01T00:00:00+08:00"},
+        {"valid_from": "2030-01-01T00:00:00"},
+        {"title": ""},
+    ],
+)
 def test_a_bad_reward_is_422_and_stores_nothing(session, staff, api, change):
     now = utcnow()
-    body = {"title": "帆布袋", "cost": 800, "stock": 20, "valid_from": now.isoformat(),
-            "valid_until": (now + dt.timedelta(days=30)).isoformat(), **change}
+    body = {
+        "title": "帆布袋",
+        "cost": 800,
+        "stock": 20,
+        "valid_from": now.isoformat(),
+        "valid_until": (now + dt.timedelta(days=30)).isoformat(),
+        **change,
+    }
     response = api(staff).post("/api/v1/merchant/rewards", json=body)
     assert response.status_code == 422, response.get_json()
     assert session.scalar(select(func.count()).select_from(Reward).where(Reward.merchant_id == staff.merchant_id)) == 0
@@ -197,9 +271,16 @@ def test_the_reward_page_uploads_an_image_that_is_then_served(app, session, clie
     monkeypatch.setitem(app.config, "REWARD_UPLOAD_DIR", str(tmp_path))
     login(client, staff)
     token = csrf_from(client.get("/merchant/rewards/new").get_data(as_text=True))
-    form = {"csrf_token": token, "title": "节能灯", "cost": "300", "stock": "5", "per_resident_limit": "1",
-            "valid_from": "2026-01-01T00:00", "valid_until": "2099-01-01T00:00",
-            "image": (io.BytesIO(PNG), "lamp.png")}
+    form = {
+        "csrf_token": token,
+        "title": "节能灯",
+        "cost": "300",
+        "stock": "5",
+        "per_resident_limit": "1",
+        "valid_from": "2026-01-01T00:00",
+        "valid_until": "2099-01-01T00:00",
+        "image": (io.BytesIO(PNG), "lamp.png"),
+    }
     response = client.post("/merchant/rewards/new", data=form, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     reward = session.scalar(select(Reward).where(Reward.title_zh == "节能灯"))
@@ -218,6 +299,7 @@ def test_the_reward_page_uploads_an_image_that_is_then_served(app, session, clie
 
 # --- settlement and liability -------------------------------------------------------------------
 
+
 def _fulfilled_at(session, staff, resident, reward, moment):
     redemption, _ = redemptions.redeem(session, resident, reward.id, now=moment - dt.timedelta(hours=1))
     redemptions.fulfil(session, staff, redemption.code, now=moment)
@@ -232,8 +314,13 @@ def test_settlement_counts_vouchers_fulfilled_in_the_city_month(session, staff, 
     _fulfilled_at(session, staff, resident, reward, dt.datetime(2026, 3, 15, 4, 0, tzinfo=dt.UTC))
     _fulfilled_at(session, staff, resident, reward, dt.datetime(2026, 3, 31, 16, 30, tzinfo=dt.UTC))  # 1 April
     rival = make_staff(session, make_user, make_merchant(session, district=OTHER))
-    _fulfilled_at(session, rival, resident, make_reward(session, rival, now=start, days=120),
-                  dt.datetime(2026, 3, 10, tzinfo=dt.UTC))
+    _fulfilled_at(
+        session,
+        rival,
+        resident,
+        make_reward(session, rival, now=start, days=120),
+        dt.datetime(2026, 3, 10, tzinfo=dt.UTC),
+    )
     session.commit()
     body = api(staff).get("/api/v1/merchant/settlement?month=2026-03").get_json()
     assert (body["count"], body["credits"]) == (2, 200)

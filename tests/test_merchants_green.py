@@ -32,8 +32,9 @@ def test_certify_gives_a_prefixed_claim_code_and_audits_it(session, staff, purch
     assert code.startswith("GP-") and len(code) == 17
     assert claim.co2e_grams == 2000
     assert claim.expires_at - claim.created_at == green_purchases.CLAIM_LIFETIME
-    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "green_purchase.certified",
-                                                     AuditEvent.target_id == claim.id)).one()
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "green_purchase.certified", AuditEvent.target_id == claim.id)
+    ).one()
     assert event.actor_id == staff.id
     assert event.data["quantity"] == "2.000"
 
@@ -56,8 +57,9 @@ def test_a_claim_code_is_credited_once_as_a_verified_action(session, resident, s
 def test_an_expired_claim_code_is_409(session, resident, staff, purchase_type):
     claim = green_purchases.certify(session, staff, purchase_type.code, "1")
     with pytest.raises(Conflict, match="expired"):
-        green_purchases.claim(session, resident, green_purchases.display(claim),
-                              now=claim.expires_at + dt.timedelta(seconds=1))
+        green_purchases.claim(
+            session, resident, green_purchases.display(claim), now=claim.expires_at + dt.timedelta(seconds=1)
+        )
 
 
 def test_unknown_or_mistyped_claim_codes(session, resident):
@@ -113,8 +115,7 @@ def test_staff_cannot_claim(session, staff, purchase_type):
 
 
 def test_api_certify_and_claim(session, resident, staff, purchase_type, api):
-    response = api(staff).post("/api/v1/merchant/green-purchases",
-                               json={"category": purchase_type.code, "quantity": 2})
+    response = api(staff).post("/api/v1/merchant/green-purchases", json={"category": purchase_type.code, "quantity": 2})
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert set(body) >= {"claim_code", "expires_at"}
@@ -128,15 +129,20 @@ def test_api_certify_and_claim(session, resident, staff, purchase_type, api):
     again = client.post("/api/v1/green-purchases/claim", json={"claim_code": body["claim_code"]})
     assert again.status_code == 409
     assert api(staff).post("/api/v1/green-purchases/claim", json={"claim_code": body["claim_code"]}).status_code == 403
-    assert api(resident).post("/api/v1/merchant/green-purchases",
-                              json={"category": purchase_type.code, "quantity": 2}).status_code == 403
+    assert (
+        api(resident)
+        .post("/api/v1/merchant/green-purchases", json={"category": purchase_type.code, "quantity": 2})
+        .status_code
+        == 403
+    )
 
 
 def test_api_certify_with_member_code_credits_at_once(session, resident, staff, purchase_type, api):
     code = members.member_code(session, resident)
     session.commit()
-    response = api(staff).post("/api/v1/merchant/green-purchases",
-                               json={"category": purchase_type.code, "quantity": 1, "member_code": code})
+    response = api(staff).post(
+        "/api/v1/merchant/green-purchases", json={"category": purchase_type.code, "quantity": 1, "member_code": code}
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["claimed"] is True
     assert response.get_json()["credits"] == 1000
@@ -165,18 +171,21 @@ def test_evidence_code_cannot_claim_more_or_another_kind(session, resident, staf
     code = green_purchases.display(claim)
     now = utcnow().isoformat()
     client = api(resident)
-    wrong_type = client.post("/api/v1/actions", json={"type": other.code, "quantity": 1, "occurred_at": now,
-                                                      "evidence_code": code})
+    wrong_type = client.post(
+        "/api/v1/actions", json={"type": other.code, "quantity": 1, "occurred_at": now, "evidence_code": code}
+    )
     assert wrong_type.status_code == 422
     assert "evidence_code" in wrong_type.get_json()["errors"]
-    too_many = client.post("/api/v1/actions", json={"type": purchase_type.code, "quantity": 5, "occurred_at": now,
-                                                    "evidence_code": code})
+    too_many = client.post(
+        "/api/v1/actions", json={"type": purchase_type.code, "quantity": 5, "occurred_at": now, "evidence_code": code}
+    )
     assert too_many.status_code == 422
     assert "quantity" in too_many.get_json()["errors"]
     assert balance(session, resident) == 0
     assert session.scalar(select(func.count()).select_from(Action).where(Action.user_id == resident.id)) == 0
-    ok = client.post("/api/v1/actions", json={"type": purchase_type.code, "quantity": 1, "occurred_at": now,
-                                              "evidence_code": code})
+    ok = client.post(
+        "/api/v1/actions", json={"type": purchase_type.code, "quantity": 1, "occurred_at": now, "evidence_code": code}
+    )
     assert ok.status_code == 201
 
 

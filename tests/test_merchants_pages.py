@@ -91,8 +91,10 @@ def test_staff_certify_a_purchase_and_the_resident_claims_it(session, client, st
     login(client, staff)
     form = client.get("/merchant/green-purchases")
     assert purchase.code in form.get_data(as_text=True)
-    response = client.post("/merchant/green-purchases", data={
-        "csrf_token": csrf_from(form.get_data(as_text=True)), "category": purchase.code, "quantity": "2"})
+    response = client.post(
+        "/merchant/green-purchases",
+        data={"csrf_token": csrf_from(form.get_data(as_text=True)), "category": purchase.code, "quantity": "2"},
+    )
     assert response.status_code == 302
     shown = client.get(response.headers["Location"]).get_data(as_text=True)
     claim = session.scalars(select(GreenPurchaseClaim).where(GreenPurchaseClaim.merchant_id == staff.merchant_id)).one()
@@ -114,8 +116,10 @@ def test_staff_credit_by_member_code_from_the_page(session, client, staff, resid
     session.commit()
     login(client, staff)
     token = csrf_from(client.get("/merchant/green-purchases").get_data(as_text=True))
-    response = client.post("/merchant/green-purchases", data={
-        "csrf_token": token, "category": purchase.code, "quantity": "1", "member_code": code})
+    response = client.post(
+        "/merchant/green-purchases",
+        data={"csrf_token": token, "category": purchase.code, "quantity": "1", "member_code": code},
+    )
     assert response.status_code == 302
     assert balance(session, resident) == 1000
 
@@ -123,8 +127,14 @@ def test_staff_credit_by_member_code_from_the_page(session, client, staff, resid
 def test_merchant_home_rewards_and_settlement_pages_render(session, client, staff):
     make_reward(session, staff, title="节水龙头")
     login(client, staff)
-    for path in ("/merchant/", "/merchant/rewards", "/merchant/rewards/new", "/merchant/settlement",
-                 "/merchant/counter", "/merchant/green-purchases"):
+    for path in (
+        "/merchant/",
+        "/merchant/rewards",
+        "/merchant/rewards/new",
+        "/merchant/settlement",
+        "/merchant/counter",
+        "/merchant/green-purchases",
+    ):
         assert client.get(path).status_code == 200, path
     assert "节水龙头" in client.get("/merchant/rewards").get_data(as_text=True)
 

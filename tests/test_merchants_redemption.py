@@ -38,12 +38,16 @@ def _state(session, user, reward):
     session.expire_all()
     stock = session.get(Reward, reward.id).stock
     count = session.scalar(select(func.count()).select_from(Redemption).where(Redemption.user_id == user.id))
-    entries = session.scalar(select(func.count()).select_from(LedgerEntry).where(
-        LedgerEntry.account_id == ledger.account_for(session, user).id))
+    entries = session.scalar(
+        select(func.count())
+        .select_from(LedgerEntry)
+        .where(LedgerEntry.account_id == ledger.account_for(session, user).id)
+    )
     return balance(session, user), stock, count, entries
 
 
 # --- redeeming ---------------------------------------------------------------------------------
+
 
 def test_redeem_takes_credits_and_one_from_stock_and_issues_a_voucher(session, resident, staff):
     reward = make_reward(session, staff, cost=300, stock=5)
@@ -54,8 +58,9 @@ def test_redeem_takes_credits_and_one_from_stock_and_issues_a_voucher(session, r
     assert session.get(Reward, reward.id).stock == 4
     assert redemption.status == RedemptionStatus.ISSUED
     assert redemption.cost == 300
-    entry = session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == account.id,
-                                                      LedgerEntry.cause_type == "redemption")).one()
+    entry = session.scalars(
+        select(LedgerEntry).where(LedgerEntry.account_id == account.id, LedgerEntry.cause_type == "redemption")
+    ).one()
     assert (entry.kind, entry.amount, entry.cause_id) == (EntryKind.REDEEM, -300, redemption.id)
     assert account.lifetime_redeemed == 300
     assert ledger.verify(session) == []
@@ -149,6 +154,7 @@ def test_staff_cannot_redeem(session, staff):
 
 # --- cancelling and expiry ----------------------------------------------------------------------
 
+
 def test_cancel_refunds_credits_and_stock_once(session, resident, staff):
     reward = make_reward(session, staff, cost=250, stock=3)
     fund(session, resident, 1000)
@@ -162,8 +168,9 @@ def test_cancel_refunds_credits_and_stock_once(session, resident, staff):
     with pytest.raises(Conflict):
         redemptions.cancel(session, resident, redemption.id)
     assert balance(session, resident) == 1000
-    refund = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == EntryKind.REFUND,
-                                                       LedgerEntry.cause_id == redemption.id)).one()
+    refund = session.scalars(
+        select(LedgerEntry).where(LedgerEntry.kind == EntryKind.REFUND, LedgerEntry.cause_id == redemption.id)
+    ).one()
     assert (refund.amount, refund.cause_type, refund.cause_id) == (250, "redemption", redemption.id)
     assert ledger.account_for(session, resident).lifetime_redeemed == 0
     assert ledger.verify(session) == []
@@ -221,6 +228,7 @@ def test_an_expired_voucher_cannot_be_fulfilled_even_before_the_sweep(session, r
 
 # --- fulfilling at the counter ------------------------------------------------------------------
 
+
 def test_fulfil_once_then_409(session, resident, staff):
     reward = make_reward(session, staff)
     fund(session, resident, 1000)
@@ -231,8 +239,14 @@ def test_fulfil_once_then_409(session, resident, staff):
     assert done.fulfilled_by_id == staff.id
     with pytest.raises(Conflict, match="already been fulfilled"):
         redemptions.fulfil(session, staff, shown)
-    assert session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "voucher.fulfilled", AuditEvent.target_id == redemption.id)) == 1
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "voucher.fulfilled", AuditEvent.target_id == redemption.id)
+        )
+        == 1
+    )
 
 
 def test_another_merchants_voucher_is_404(session, resident, staff, make_user):
@@ -272,8 +286,10 @@ def test_staff_without_a_merchant_can_do_nothing(session, make_user):
 
 # --- suspended merchants ------------------------------------------------------------------------
 
+
 def test_a_suspended_merchant_disappears_from_the_catalogue_and_cannot_fulfil(
-        session, resident, staff, shop, make_user, api):
+    session, resident, staff, shop, make_user, api
+):
     reward = make_reward(session, staff)
     fund(session, resident, 1000)
     redemption, _ = redemptions.redeem(session, resident, reward.id)
@@ -305,6 +321,7 @@ def test_a_paused_reward_leaves_the_catalogue(session, staff, api):
 
 # --- the API ------------------------------------------------------------------------------------
 
+
 def test_api_redeem_answers_201_with_voucher_and_balance(session, resident, staff, api):
     reward = make_reward(session, staff, cost=120)
     fund(session, resident, 500)
@@ -327,16 +344,20 @@ def test_api_redeem_answers_201_with_voucher_and_balance(session, resident, staf
     assert listing["next_cursor"] is None
 
 
-@pytest.mark.parametrize(("cost", "stock", "funds", "message"), [
-    (600, 5, 500, "credits"),
-    (100, 0, 500, "stock"),
-])
+@pytest.mark.parametrize(
+    ("cost", "stock", "funds", "message"),
+    [
+        (600, 5, 500, "credits"),
+        (100, 0, 500, "stock"),
+    ],
+)
 def test_api_redeem_409_changes_nothing(session, resident, staff, api, cost, stock, funds, message):
     reward = make_reward(session, staff, cost=cost, stock=stock)
     fund(session, resident, funds)
     before = _state(session, resident, reward)
-    response = api(resident).post(f"/api/v1/rewards/{reward.id}/redeem",
-                                  headers={"Idempotency-Key": "k", "Accept-Language": "en"})
+    response = api(resident).post(
+        f"/api/v1/rewards/{reward.id}/redeem", headers={"Idempotency-Key": "k", "Accept-Language": "en"}
+    )
     assert response.status_code == 409
     assert response.get_json()["code"] == 409
     assert message in response.get_json()["message"]

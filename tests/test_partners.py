@@ -87,8 +87,14 @@ def trip(external_id, ref, *, mode="bus", km=5, at=NOW - dt.timedelta(hours=1)):
 
 
 def deposit(external_id, ref, *, category="paper", kg=2, at=NOW - dt.timedelta(hours=1)):
-    return {"external_id": external_id, "account_ref": ref, "station_id": "DZ-ST-7", "category": category,
-            "weight_kg": kg, "deposited_at": at.isoformat()}
+    return {
+        "external_id": external_id,
+        "account_ref": ref,
+        "station_id": "DZ-ST-7",
+        "category": category,
+        "weight_kg": kg,
+        "deposited_at": at.isoformat(),
+    }
 
 
 def partner_actions(session, partner):
@@ -111,8 +117,19 @@ def test_a_signed_batch_books_verified_trips(client, session, make_partner, memb
     assert ledger.account_for(session, user).balance == sum(a.credits for a in booked) > 0
 
 
-@pytest.mark.parametrize("tamper", ["unknown key", "no key", "old timestamp", "future timestamp", "bad timestamp",
-                                    "wrong secret", "no signature", "body changed"])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "unknown key",
+        "no key",
+        "old timestamp",
+        "future timestamp",
+        "bad timestamp",
+        "wrong secret",
+        "no signature",
+        "body changed",
+    ],
+)
 def test_a_bad_key_timestamp_or_signature_is_401(client, session, make_partner, member, tamper):
     partner = make_partner()
     _, code = member()
@@ -122,8 +139,9 @@ def test_a_bad_key_timestamp_or_signature_is_401(client, session, make_partner, 
     headers = {
         "X-Partner-Key": {"unknown key": "pk_" + "0" * 32, "no key": ""}.get(tamper, partner.key),
         "X-Timestamp": str(timestamp),
-        "X-Signature": partners.sign("not-the-secret" if tamper == "wrong secret" else partner.secret,
-                                     str(timestamp), body),
+        "X-Signature": partners.sign(
+            "not-the-secret" if tamper == "wrong secret" else partner.secret, str(timestamp), body
+        ),
     }
     if tamper == "no signature":
         del headers["X-Signature"]
@@ -168,24 +186,25 @@ def test_a_key_of_the_other_kind_is_403(client, session, make_partner, member, f
     assert partner_actions(session, transit) == partner_actions(session, waste) == []
 
 
-def test_each_record_is_accepted_a_duplicate_or_rejected_with_its_reason(client, session, make_partner, member,
-                                                                          frozen):
+def test_each_record_is_accepted_a_duplicate_or_rejected_with_its_reason(client, session, make_partner, member, frozen):
     partner = make_partner()
     user, code = member()
-    payload = {"trips": [
-        trip("ok-1", code),
-        trip("ok-1", code),  # the same record twice in one batch
-        trip("nobody", "M-NOSUCHMEMBER"),
-        trip("plane", code, mode="plane"),
-        trip("too-far", code, km=500),
-        trip("negative", code, km=-3),
-        trip("too-old", code, at=NOW - dt.timedelta(days=8)),
-        trip("future", code, at=NOW + dt.timedelta(hours=2)),
-        trip("naive", code, at="2026-11-25T09:00:00"),
-        {"external_id": "missing-fields", "mode": "bus"},
-        {"card_or_account_ref": code, "mode": "bus", "distance_km": 3, "boarded_at": NOW.isoformat()},
-        trip("ok-2", code, mode="walk", km=2),
-    ]}
+    payload = {
+        "trips": [
+            trip("ok-1", code),
+            trip("ok-1", code),  # the same record twice in one batch
+            trip("nobody", "M-NOSUCHMEMBER"),
+            trip("plane", code, mode="plane"),
+            trip("too-far", code, km=500),
+            trip("negative", code, km=-3),
+            trip("too-old", code, at=NOW - dt.timedelta(days=8)),
+            trip("future", code, at=NOW + dt.timedelta(hours=2)),
+            trip("naive", code, at="2026-11-25T09:00:00"),
+            {"external_id": "missing-fields", "mode": "bus"},
+            {"card_or_account_ref": code, "mode": "bus", "distance_km": 3, "boarded_at": NOW.isoformat()},
+            trip("ok-2", code, mode="walk", km=2),
+        ]
+    }
     response = signed_post(client, TRIPS, partner, payload)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -207,25 +226,43 @@ def test_each_record_is_accepted_a_duplicate_or_rejected_with_its_reason(client,
     assert ledger.account_for(session, user).balance == sum(a.credits for a in booked)
 
 
-def test_waste_deposits_are_credited_per_category_with_station_evidence(client, session, make_partner, member,
-                                                                        frozen):
+def test_waste_deposits_are_credited_per_category_with_station_evidence(client, session, make_partner, member, frozen):
     partner = make_partner(PartnerKind.WASTE)
     _, code = member()
-    payload = {"deposits": [deposit("d-1", code, kg=2.5), deposit("d-2", code, category="wood"),
-                            deposit("d-3", code, category="glass", kg=0)]}
+    payload = {
+        "deposits": [
+            deposit("d-1", code, kg=2.5),
+            deposit("d-2", code, category="wood"),
+            deposit("d-3", code, category="glass", kg=0),
+        ]
+    }
     response = signed_post(client, DEPOSITS, partner, payload)
-    assert response.get_json() == {"accepted": 1, "duplicates": 0, "rejected": [
-        {"external_id": "d-2", "reason": "unknown_category"}, {"external_id": "d-3", "reason": "out_of_range"}]}
+    assert response.get_json() == {
+        "accepted": 1,
+        "duplicates": 0,
+        "rejected": [
+            {"external_id": "d-2", "reason": "unknown_category"},
+            {"external_id": "d-3", "reason": "out_of_range"},
+        ],
+    }
     (action,) = partner_actions(session, partner)
     assert (action.action_type.code, action.quantity, action.evidence, action.evidence_ref) == (
-        "waste_paper", Decimal("2.5"), Evidence.WASTE_STATION, "DZ-ST-7")
+        "waste_paper",
+        Decimal("2.5"),
+        Evidence.WASTE_STATION,
+        "DZ-ST-7",
+    )
 
 
 def test_a_partner_trip_is_credited_under_the_higher_evidenced_cap(client, session, make_partner, member, frozen):
     partner = make_partner()
     _, code = member()
-    payload = {"trips": [trip("long", code, km=45, at=NOW - dt.timedelta(hours=2)),
-                         trip("later", code, km=30, at=NOW - dt.timedelta(hours=1))]}
+    payload = {
+        "trips": [
+            trip("long", code, km=45, at=NOW - dt.timedelta(hours=2)),
+            trip("later", code, km=30, at=NOW - dt.timedelta(hours=1)),
+        ]
+    }
     assert signed_post(client, TRIPS, partner, payload).get_json()["accepted"] == 2
     long, later = partner_actions(session, partner)
     bus = long.action_type
@@ -234,8 +271,7 @@ def test_a_partner_trip_is_credited_under_the_higher_evidenced_cap(client, sessi
     assert (later.credits, later.capped) == (bus.daily_cap_evidenced - 465, True)
 
 
-def test_a_self_reported_trip_overlapping_a_partner_trip_earns_nothing(client, session, make_partner, member,
-                                                                       frozen):
+def test_a_self_reported_trip_overlapping_a_partner_trip_earns_nothing(client, session, make_partner, member, frozen):
     partner = make_partner()
     user, code = member()
     boarded = NOW - dt.timedelta(hours=1)
@@ -287,12 +323,15 @@ def test_more_than_1000_records_is_422(client, session, make_partner, member, fr
     assert partner_actions(session, partner) == []
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    (b"{not json", 400),
-    (b"{}", 422),
-    (b'{"trips": {"external_id": "x"}}', 422),
-    (b'{"trips": ["x"]}', 422),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"{not json", 400),
+        (b"{}", 422),
+        (b'{"trips": {"external_id": "x"}}', 422),
+        (b'{"trips": ["x"]}', 422),
+    ],
+)
 def test_a_malformed_body_is_400_or_422(client, make_partner, frozen, body, status):
     partner = make_partner()
     response = signed_post(client, TRIPS, partner, None, body=body)
@@ -303,10 +342,12 @@ def test_a_malformed_body_is_400_or_422(client, make_partner, frozen, body, stat
 def test_old_signatures_are_pruned_after_ten_minutes(session, make_partner):
     partner = make_partner()
     now = dt.datetime.now(dt.UTC)
-    session.add_all([
-        PartnerSignature(partner_id=partner.id, signature="a" * 64, created_at=now - dt.timedelta(minutes=11)),
-        PartnerSignature(partner_id=partner.id, signature="b" * 64, created_at=now - dt.timedelta(minutes=9)),
-    ])
+    session.add_all(
+        [
+            PartnerSignature(partner_id=partner.id, signature="a" * 64, created_at=now - dt.timedelta(minutes=11)),
+            PartnerSignature(partner_id=partner.id, signature="b" * 64, created_at=now - dt.timedelta(minutes=9)),
+        ]
+    )
     session.flush()
     assert partners.prune_signatures(session, now) == 1
     assert session.scalars(select(PartnerSignature.signature)).all() == ["b" * 64]
@@ -326,9 +367,14 @@ def test_flask_partners_create_prints_key_and_secret_as_json(app, committed):
     printed = json.loads(result.output)
     assert set(printed) == {"key", "secret"}
     timestamp = str(int(time.time()))
-    partner = partners.authenticate(committed, printed["key"], timestamp,
-                                    partners.sign(printed["secret"], timestamp, b"{}"), b"{}",
-                                    kind=PartnerKind.TRANSIT)
+    partner = partners.authenticate(
+        committed,
+        printed["key"],
+        timestamp,
+        partners.sign(printed["secret"], timestamp, b"{}"),
+        b"{}",
+        kind=PartnerKind.TRANSIT,
+    )
     assert partner.name == "Dezhou Bus"
     committed.rollback()
     again = runner.invoke(args=["partners", "create", "--kind", "waste", "--name", "Dezhou Bus"])
@@ -345,8 +391,9 @@ def _race(app, n, request):
 def _committed_residents(session, n):
     codes = []
     for i in range(n):
-        user = accounts.create_user(session, None, role=Role.RESIDENT, login=f"1370000{i:04d}", password=PASSWORD,
-                                    district="371402")
+        user = accounts.create_user(
+            session, None, role=Role.RESIDENT, login=f"1370000{i:04d}", password=PASSWORD, district="371402"
+        )
         codes.append(members.member_code(session, user))
     session.commit()
     return codes

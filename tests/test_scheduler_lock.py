@@ -87,8 +87,15 @@ def test_every_job_is_a_catching_up_sweep_with_safe_defaults(app):
     assert JOB_DEFAULTS == {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
     ids = [job.id for job in jobs.JOBS]
     assert len(ids) == len(set(ids))
-    assert {"campaigns.activate", "campaigns.remind", "campaigns.end", "challenges.award", "vouchers.expire",
-            "ledger.reconcile", "statistics.rollups"} <= set(ids)
+    assert {
+        "campaigns.activate",
+        "campaigns.remind",
+        "campaigns.end",
+        "challenges.award",
+        "vouchers.expire",
+        "ledger.reconcile",
+        "statistics.rollups",
+    } <= set(ids)
     scheduler = SchedulerProcess(app, LeaseLock(db.engine, 15), Settings(sweep_seconds=7)).build()
     assert scheduler._job_defaults == JOB_DEFAULTS  # no job overrides them
     planned = {job.id: job for job in scheduler.get_jobs()}
@@ -101,8 +108,13 @@ def test_every_job_is_a_catching_up_sweep_with_safe_defaults(app):
 
 def test_a_job_run_commits_its_own_transaction(app, committed):
     now = utcnow()
-    campaign = make_campaign(committed, None, starts=now - dt.timedelta(seconds=1), ends=now + dt.timedelta(hours=1),
-                             now=now - dt.timedelta(hours=1))
+    campaign = make_campaign(
+        committed,
+        None,
+        starts=now - dt.timedelta(seconds=1),
+        ends=now + dt.timedelta(hours=1),
+        now=now - dt.timedelta(hours=1),
+    )
     job = next(j for j in jobs.JOBS if j.id == "campaigns.activate")
     assert jobs.run(app, job) == 1
     with db.new_session() as other:

@@ -39,11 +39,24 @@ class Scheduler:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        env = {**os.environ, "DATABASE_URL": database_url(), "SECRET_KEY": "test-secret-key-not-for-production",
-               "APP_ENV": "testing", "LOG_LEVEL": "INFO", "SCHEDULER_POLL_SECONDS": str(POLL),
-               "SCHEDULER_SWEEP_SECONDS": str(SWEEP), "SCHEDULER_LEASE_SECONDS": str(LEASE)}
-        self.proc = subprocess.Popen([str(FLASK), "--app", "wsgi", "scheduler", "run"], cwd=ROOT, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "APP_ENV": "testing",
+            "LOG_LEVEL": "INFO",
+            "SCHEDULER_POLL_SECONDS": str(POLL),
+            "SCHEDULER_SWEEP_SECONDS": str(SWEEP),
+            "SCHEDULER_LEASE_SECONDS": str(LEASE),
+        }
+        self.proc = subprocess.Popen(
+            [str(FLASK), "--app", "wsgi", "scheduler", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: list[tuple[float, str]] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -118,27 +131,60 @@ def schedulers():
 def test_two_schedulers_started_together_do_everything_exactly_once(app, committed, schedulers):
     session = committed
     bus = make_type(session, grams="100")
-    resident = accounts.create_user(session, None, role=Role.RESIDENT, login="13500000001", password=PASSWORD,
-                                    nickname="early bird", district="371402")
+    resident = accounts.create_user(
+        session,
+        None,
+        role=Role.RESIDENT,
+        login="13500000001",
+        password=PASSWORD,
+        nickname="early bird",
+        district="371402",
+    )
     session.commit()
     now = utcnow()
     for minutes in (30, 20):  # logged before any campaign existed: only the catch-up sweep can pay the bonus
         log(session, resident, bus, "1", occurred_at=now - dt.timedelta(minutes=minutes))
     session.commit()
-    missed = make_campaign(session, None, starts=now - dt.timedelta(hours=2), ends=now - dt.timedelta(hours=1),
-                           now=now - dt.timedelta(hours=3), name="停机期间")
-    challenge = make_campaign(session, None, starts=now - dt.timedelta(hours=1), ends=now + dt.timedelta(minutes=5),
-                              challenges=[{"type": bus.code, "count": 2, "bonus_credits": 300}],
-                              now=now - dt.timedelta(hours=2), name="挑战")
+    missed = make_campaign(
+        session,
+        None,
+        starts=now - dt.timedelta(hours=2),
+        ends=now - dt.timedelta(hours=1),
+        now=now - dt.timedelta(hours=3),
+        name="停机期间",
+    )
+    challenge = make_campaign(
+        session,
+        None,
+        starts=now - dt.timedelta(hours=1),
+        ends=now + dt.timedelta(minutes=5),
+        challenges=[{"type": bus.code, "count": 2, "bonus_credits": 300}],
+        now=now - dt.timedelta(hours=2),
+        name="挑战",
+    )
     challenge_id = challenge.challenges[0].id
 
     a, b = schedulers("A"), schedulers("B")
     wait_for(lambda: a.led_at() or b.led_at(), 30, "a leader", (a, b))
     now = utcnow()
-    live = make_campaign(session, None, starts=now + dt.timedelta(seconds=1.5), ends=now + dt.timedelta(seconds=4),
-                         now=now - dt.timedelta(minutes=1), name="实时")
-    wait_for(lambda: status_of(live.id) == CampaignStatus.ENDED and status_of(missed.id) == CampaignStatus.ENDED
-             and fresh(lambda s: completions(s, challenge_id)), 40, "the transitions", (a, b))
+    live = make_campaign(
+        session,
+        None,
+        starts=now + dt.timedelta(seconds=1.5),
+        ends=now + dt.timedelta(seconds=4),
+        now=now - dt.timedelta(minutes=1),
+        name="实时",
+    )
+    wait_for(
+        lambda: (
+            status_of(live.id) == CampaignStatus.ENDED
+            and status_of(missed.id) == CampaignStatus.ENDED
+            and fresh(lambda s: completions(s, challenge_id))
+        ),
+        40,
+        "the transitions",
+        (a, b),
+    )
     time.sleep(4 * SWEEP + 1)  # more sweeps by whoever leads: they must find nothing left to do
 
     leaders = [p for p in (a, b) if p.led_at() is not None]
@@ -152,11 +198,14 @@ def test_two_schedulers_started_together_do_everything_exactly_once(app, committ
         assert (completions(s, challenge_id), bonus_entries(s, challenge_id)) == (1, 1)
         assert count(s, Notice, Notice.challenge_id == challenge_id) == 1
         assert ledger.verify(s) == []
-        activated = s.scalar(select(AuditEvent.data).where(AuditEvent.action == "campaign.activated",
-                                                           AuditEvent.target_id == live.id))
+        activated = s.scalar(
+            select(AuditEvent.data).where(AuditEvent.action == "campaign.activated", AuditEvent.target_id == live.id)
+        )
     lateness = activated["late_seconds"]
-    print(f"\n[{'postgresql' if is_postgres() else 'sqlite'}] leader {leaders[0].name}; "
-          f"live campaign activated {lateness:.2f} s after starts_at")
+    print(
+        f"\n[{'postgresql' if is_postgres() else 'sqlite'}] leader {leaders[0].name}; "
+        f"live campaign activated {lateness:.2f} s after starts_at"
+    )
     assert lateness < POLL + SWEEP + 2
     assert a.stop() == 0 and b.stop() == 0
 
@@ -176,13 +225,16 @@ def test_killing_the_leader_hands_over_to_the_follower_which_catches_up(app, com
     killed = first.kill9()
     now = utcnow()
     # Falls due while nobody leads: the new leader must catch up.
-    campaign = make_campaign(committed, None, starts=now, ends=now + dt.timedelta(minutes=10),
-                             now=now - dt.timedelta(minutes=1), name="交接")
+    campaign = make_campaign(
+        committed, None, starts=now, ends=now + dt.timedelta(minutes=10), now=now - dt.timedelta(minutes=1), name="交接"
+    )
     took_over = wait_for(second.led_at, 20, "the follower to take over", (first, second))
     wait_for(lambda: status_of(campaign.id) == CampaignStatus.ACTIVE, 20, "the catch-up", (second,))
     takeover = took_over - killed
-    print(f"\n[{'postgresql' if is_postgres() else 'sqlite'}] kill -9 of the leader: follower led after "
-          f"{takeover:.2f} s (poll {POLL} s" + ("" if is_postgres() else f", lease {LEASE} s") + ")")
+    print(
+        f"\n[{'postgresql' if is_postgres() else 'sqlite'}] kill -9 of the leader: follower led after "
+        f"{takeover:.2f} s (poll {POLL} s" + ("" if is_postgres() else f", lease {LEASE} s") + ")"
+    )
     assert takeover < (POLL + 2 if is_postgres() else LEASE + POLL + 2)
     with db.new_session() as s:
         assert notices_by_kind(s, campaign.id) == ["campaign_started"]

@@ -24,15 +24,44 @@ CHINESE = "zh_Hans_CN"
 def extract() -> None:
     POT.parent.mkdir(exist_ok=True)
     subprocess.run(  # noqa: S603 (our own interpreter and fixed arguments)
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-         "-k", "N_", "-k", "_l", "--no-location", "--sort-output", "-o", str(POT), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "N_",
+            "-k",
+            "_l",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(POT),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     for lang in (CHINESE, "en"):
         subprocess.run(  # noqa: S603 (our own interpreter and fixed arguments)
-            [sys.executable, "-m", "babel.messages.frontend", "update", "-i", str(POT),
-             "-d", str(TRANSLATIONS), "-l", lang, "--no-fuzzy-matching", "--ignore-obsolete"],
-            check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "babel.messages.frontend",
+                "update",
+                "-i",
+                str(POT),
+                "-d",
+                str(TRANSLATIONS),
+                "-l",
+                lang,
+                "--no-fuzzy-matching",
+                "--ignore-obsolete",
+            ],
+            check=True,
+            capture_output=True,
         )
 
 

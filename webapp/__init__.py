@@ -105,4 +105,3 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     register_cli(app)
-

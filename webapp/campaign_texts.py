@@ -42,13 +42,26 @@ def multipliers_text(campaign: Campaign) -> str:
 def challenge_text(challenge: Challenge) -> str:
     name = localized(challenge.action_type, "name")
     if challenge.bonus_credits and challenge.badge_code:
-        return _("%(count)s × %(type)s: %(bonus)s bonus credits and the badge “%(badge)s”", count=challenge.count,
-                 type=name, bonus=challenge.bonus_credits, badge=badge_name(challenge.badge_code))
+        return _(
+            "%(count)s × %(type)s: %(bonus)s bonus credits and the badge “%(badge)s”",
+            count=challenge.count,
+            type=name,
+            bonus=challenge.bonus_credits,
+            badge=badge_name(challenge.badge_code),
+        )
     if challenge.bonus_credits:
-        return _("%(count)s × %(type)s: %(bonus)s bonus credits", count=challenge.count, type=name,
-                 bonus=challenge.bonus_credits)
-    return _("%(count)s × %(type)s: the badge “%(badge)s”", count=challenge.count, type=name,
-             badge=badge_name(challenge.badge_code))
+        return _(
+            "%(count)s × %(type)s: %(bonus)s bonus credits",
+            count=challenge.count,
+            type=name,
+            bonus=challenge.bonus_credits,
+        )
+    return _(
+        "%(count)s × %(type)s: the badge “%(badge)s”",
+        count=challenge.count,
+        type=name,
+        badge=badge_name(challenge.badge_code),
+    )
 
 
 @functools.cache
@@ -71,9 +84,12 @@ def _when(value) -> str:
 def _result(data: dict) -> str:
     if data.get("suppressed") or "residents" not in data:
         return _("Thank you to everyone who took part.")
-    return _("%(residents)s residents took part with %(actions)s green actions, avoiding %(kg)s kg of CO2e. "
-             "Thank you!", residents=data["residents"], actions=data["actions"],
-             kg=f"{data['co2e_grams'] / 1000:.1f}")
+    return _(
+        "%(residents)s residents took part with %(actions)s green actions, avoiding %(kg)s kg of CO2e. Thank you!",
+        residents=data["residents"],
+        actions=data["actions"],
+        kg=f"{data['co2e_grams'] / 1000:.1f}",
+    )
 
 
 def notice_text(notice: Notice, campaign: Campaign | None, challenge: Challenge | None = None) -> tuple[str, str]:
@@ -82,21 +98,28 @@ def notice_text(notice: Notice, campaign: Campaign | None, challenge: Challenge 
     kind = NoticeKind(notice.kind)
     if kind == NoticeKind.CAMPAIGN_STARTED:
         boost = multipliers_text(campaign)
-        body = (_("Until %(end)s: %(multipliers)s.", end=_when(campaign.ends_at), multipliers=boost) if boost
-                else _("Until %(end)s.", end=_when(campaign.ends_at)))
+        body = (
+            _("Until %(end)s: %(multipliers)s.", end=_when(campaign.ends_at), multipliers=boost)
+            if boost
+            else _("Until %(end)s.", end=_when(campaign.ends_at))
+        )
         return _("%(name)s has started", name=name), body
     if kind == NoticeKind.CAMPAIGN_ENDING:
-        return (_("%(name)s ends soon", name=name),
-                _("It ends at %(end)s: there is still time to take part.", end=_when(campaign.ends_at)))
+        return (
+            _("%(name)s ends soon", name=name),
+            _("It ends at %(end)s: there is still time to take part.", end=_when(campaign.ends_at)),
+        )
     if kind == NoticeKind.CAMPAIGN_ENDED:
         return _("%(name)s has ended", name=name), _result(notice.data or {})
     if kind == NoticeKind.CAMPAIGN_CANCELLED:
-        return (_("%(name)s has been cancelled", name=name),
-                _("Credits already earned during the campaign are kept."))
+        return (_("%(name)s has been cancelled", name=name), _("Credits already earned during the campaign are kept."))
     data = notice.data or {}
     if data.get("bonus_credits") and data.get("badge"):
-        body = _("You earned %(bonus)s bonus credits and the badge “%(badge)s”.", bonus=data["bonus_credits"],
-                 badge=badge_name(data["badge"]))
+        body = _(
+            "You earned %(bonus)s bonus credits and the badge “%(badge)s”.",
+            bonus=data["bonus_credits"],
+            badge=badge_name(data["badge"]),
+        )
     elif data.get("bonus_credits"):
         body = _("You earned %(bonus)s bonus credits.", bonus=data["bonus_credits"])
     else:

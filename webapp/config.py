@@ -93,9 +93,7 @@ class Config:
             raise ConfigError(f"RATELIMIT_STORAGE_URI must be memory:// or redis://, not {storage!r}")
         profile = env.get("CITY_PROFILE", "dezhou").strip()
         if profile not in available_profiles():
-            raise ConfigError(
-                f"CITY_PROFILE {profile!r} is unknown; choose one of {', '.join(available_profiles())}"
-            )
+            raise ConfigError(f"CITY_PROFILE {profile!r} is unknown; choose one of {', '.join(available_profiles())}")
         log_level = env.get("LOG_LEVEL", "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}")
@@ -107,9 +105,7 @@ class Config:
             RATELIMIT_ENABLED=_bool("RATELIMIT_ENABLED", env.get("RATELIMIT_ENABLED", "true")),
             CITY_PROFILE=profile,
             SESSION_IDLE_MINUTES=_int("SESSION_IDLE_MINUTES", env.get("SESSION_IDLE_MINUTES", "60"), 1, 1440),
-            SESSION_ABSOLUTE_HOURS=_int(
-                "SESSION_ABSOLUTE_HOURS", env.get("SESSION_ABSOLUTE_HOURS", "12"), 1, 24 * 30
-            ),
+            SESSION_ABSOLUTE_HOURS=_int("SESSION_ABSOLUTE_HOURS", env.get("SESSION_ABSOLUTE_HOURS", "12"), 1, 24 * 30),
             TRUSTED_PROXIES=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0"), 0, 5),
             LOG_LEVEL=log_level,
             BENCH_ENDPOINTS=_bool("BENCH_ENDPOINTS", env.get("BENCH_ENDPOINTS", "false")),

@@ -65,8 +65,7 @@ class LogForm(FlaskForm):
     """One green action; the time defaults to now, in the city's time zone."""
 
     quantity = DecimalField(_l("Quantity"), places=None, validators=[DataRequired()])
-    occurred_at = DateTimeLocalField(_l("When (leave empty for now)"), format="%Y-%m-%dT%H:%M",
-                                     validators=[Optional()])
+    occurred_at = DateTimeLocalField(_l("When (leave empty for now)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     evidence_code = StringField(_l("Evidence code (optional)"), validators=[Optional(), Length(max=120)])
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=200)])
 

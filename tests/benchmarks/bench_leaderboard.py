@@ -30,8 +30,14 @@ from sqlalchemy.pool import NullPool
 from support import BIN, ROOT, gunicorn, run_wrk
 
 # (type code, lowest quantity, highest quantity) of the generated actions.
-TYPES = [("bus", 1, 15), ("bike_shared", 1, 8), ("walk", 2000, 9000), ("waste_paper", 0.5, 4),
-         ("waste_plastic", 0.2, 2), ("waste_kitchen", 0.5, 3)]
+TYPES = [
+    ("bus", 1, 15),
+    ("bike_shared", 1, 8),
+    ("walk", 2000, 9000),
+    ("waste_paper", 0.5, 4),
+    ("waste_plastic", 0.2, 2),
+    ("waste_kitchen", 0.5, 3),
+]
 LUA = """
 tokens = {%s}
 counter = 0
@@ -60,26 +66,52 @@ def step(label: str, conn, sql: str, **params) -> None:
 def load_people_and_actions(conn, env: dict, residents: int, actions: int) -> None:
     if (ROOT / "seeds" / "synthetic.py").exists():
         print("loading with flask seed synthetic", flush=True)
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "seed", "synthetic", "--residents", str(residents),
-                        "--actions", str(actions)], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [
+                str(BIN / "flask"),
+                "--app",
+                "wsgi",
+                "seed",
+                "synthetic",
+                "--residents",
+                str(residents),
+                "--actions",
+                str(actions),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         return
     districts = [r[0] for r in conn.execute(text("SELECT id FROM districts ORDER BY code"))]
-    step("residents", conn, f"""
+    step(
+        "residents",
+        conn,
+        f"""
         INSERT INTO users (id, role, phone, nickname, district_id, session_version, created_at, is_active)
         SELECT i, 'resident', '139' || lpad(i::text, 8, '0'), 'r' || i,
                (ARRAY{districts})[1 + i % {len(districts)}], 1, now() - interval '90 days', true
-        FROM generate_series(1, :n) i""", n=residents)  # noqa: S608
+        FROM generate_series(1, :n) i""",
+        n=residents,
+    )
     conn.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), :n)"), {"n": residents})
     rows = []
     for k, (code, low, high) in enumerate(TYPES, 1):
-        type_id, factor_id, grams = conn.execute(text(
-            "SELECT t.id, f.id, f.grams_per_unit FROM action_types t JOIN emission_factors f "
-            "ON f.code = t.factor_code AND f.valid_to IS NULL WHERE t.code = :c"), {"c": code}).one()
+        type_id, factor_id, grams = conn.execute(
+            text(
+                "SELECT t.id, f.id, f.grams_per_unit FROM action_types t JOIN emission_factors f "
+                "ON f.code = t.factor_code AND f.valid_to IS NULL WHERE t.code = :c"
+            ),
+            {"c": code},
+        ).one()
         rows.append(f"({k}, {type_id}, {factor_id}, {grams}, {low}, {high})")
     chunk = 1_000_000
     for start in range(0, actions, chunk):
         size = min(chunk, actions - start)
-        step(f"actions {start + size:,}", conn, f"""
+        step(
+            f"actions {start + size:,}",
+            conn,
+            f"""
             WITH t(k, type_id, factor_id, gpu, qmin, qmax) AS (VALUES {", ".join(rows)}),
             g AS (SELECT 1 + floor(:n * power(random(), 1.6))::int AS uid, 1 + floor(random() * {len(TYPES)})::int AS k,
                          now() - random() * interval '70 days' AS at, random() AS r, random() AS s
@@ -92,51 +124,83 @@ def load_people_and_actions(conn, env: dict, residents: int, actions: int) -> No
                    (at AT TIME ZONE 'Asia/Shanghai')::date, at + interval '1 minute',
                    CASE WHEN s < 0.02 THEN 'pending' WHEN s < 0.03 THEN 'duplicate' ELSE 'credited' END, 'self',
                    round(quantity * gpu)::int, round(quantity * gpu)::int, false, 1, '[]'
-            FROM q""", n=residents, size=size)  # noqa: S608
+            FROM q""",
+            n=residents,
+            size=size,
+        )
 
 
 def build_boards(conn) -> None:
     """The aggregates services.boards maintains, computed from the actions in one pass each."""
     print("building the leaderboard aggregates", flush=True)
     step("truncate", conn, "TRUNCATE board_scores, board_buckets, game_profiles")
-    step("opt-outs (2%)", conn, """
+    step(
+        "opt-outs (2%)",
+        conn,
+        """
         INSERT INTO game_profiles (user_id, hidden_from_boards, streak, best_streak, counts, updated_at)
-        SELECT id, true, 0, 0, '{}', now() FROM users WHERE role = 'resident' AND id % 50 = 0""")
-    hidden = ("SELECT user_id FROM game_profiles WHERE hidden_from_boards "
-              "UNION SELECT id FROM users WHERE deleted_at IS NOT NULL")
+        SELECT id, true, 0, 0, '{}', now() FROM users WHERE role = 'resident' AND id % 50 = 0""",
+    )
+    hidden = (
+        "SELECT user_id FROM game_profiles WHERE hidden_from_boards "
+        "UNION SELECT id FROM users WHERE deleted_at IS NOT NULL"
+    )
     periods = """CROSS JOIN LATERAL (VALUES ('all'), ('m' || to_char(a.local_day, 'YYYY-MM')),
                  ('w' || to_char(date_trunc('week', a.local_day)::date, 'YYYY-MM-DD'))) p(period)"""
-    step("resident scores", conn, f"""
+    step(
+        "resident scores",
+        conn,
+        f"""
         INSERT INTO board_scores (board, period, subject_id, value, members, listed, reached_at)
         SELECT 'resident', p.period, a.user_id, sum(a.co2e_grams), 0, a.user_id NOT IN ({hidden}), max(a.created_at)
         FROM actions a {periods}
-        WHERE a.status = 'credited' AND a.co2e_grams > 0 GROUP BY p.period, a.user_id""")  # noqa: S608
-    step("district scores", conn, f"""
+        WHERE a.status = 'credited' AND a.co2e_grams > 0 GROUP BY p.period, a.user_id""",
+    )
+    step(
+        "district scores",
+        conn,
+        f"""
         INSERT INTO board_scores (board, period, subject_id, value, members, listed, reached_at)
         SELECT 'district', p.period, a.district_id, sum(a.co2e_grams), count(DISTINCT a.user_id), true,
                max(a.created_at)
         FROM actions a {periods}
         WHERE a.status = 'credited' AND a.co2e_grams > 0 AND a.district_id IS NOT NULL
-        GROUP BY p.period, a.district_id""")  # noqa: S608
-    step("buckets", conn, f"""
+        GROUP BY p.period, a.district_id""",
+    )
+    step(
+        "buckets",
+        conn,
+        f"""
         INSERT INTO board_buckets (board, period, bucket, n)
         SELECT board, period, {BUCKET_SQL}, count(*) FROM board_scores
-        WHERE board = 'resident' AND listed GROUP BY 1, 2, 3""")  # noqa: S608
+        WHERE board = 'resident' AND listed GROUP BY 1, 2, 3""",
+    )
     step("vacuum analyze", conn, "VACUUM ANALYZE board_scores, board_buckets, users, api_tokens, game_profiles")
 
 
 def make_tokens(conn, week: str, count: int) -> list[str]:
     """Bearer tokens for residents spread over the whole week board (top, middle, bottom, absent)."""
-    ids = [r[0] for r in conn.execute(text(
-        "SELECT subject_id FROM board_scores JOIN users ON users.id = subject_id AND users.deleted_at IS NULL "
-        "WHERE board = 'resident' AND period = :p ORDER BY random() LIMIT :n"), {"p": week, "n": count})]
+    ids = [
+        r[0]
+        for r in conn.execute(
+            text(
+                "SELECT subject_id FROM board_scores JOIN users ON users.id = subject_id AND users.deleted_at IS NULL "
+                "WHERE board = 'resident' AND period = :p ORDER BY random() LIMIT :n"
+            ),
+            {"p": week, "n": count},
+        )
+    ]
     tokens = []
     for user_id in ids:
         raw = "lcd_" + secrets.token_urlsafe(32)
         tokens.append(raw)
-        conn.execute(text("INSERT INTO api_tokens (user_id, name, token_hash, created_at, last_used_at) "
-                          "VALUES (:u, 'bench', :h, now(), now())"),
-                     {"u": user_id, "h": hashlib.sha256(raw.encode()).hexdigest()})
+        conn.execute(
+            text(
+                "INSERT INTO api_tokens (user_id, name, token_hash, created_at, last_used_at) "
+                "VALUES (:u, 'bench', :h, now(), now())"
+            ),
+            {"u": user_id, "h": hashlib.sha256(raw.encode()).hexdigest()},
+        )
     return tokens
 
 
@@ -149,10 +213,15 @@ def check_ranks(env: dict, conn, week: str, samples: int = 50) -> None:
     from webapp.extensions import db
     from webapp.services import leaderboards
 
-    expected = dict(conn.execute(text("""
+    expected = dict(
+        conn.execute(
+            text("""
         SELECT subject_id, rn FROM (SELECT subject_id,
             row_number() OVER (ORDER BY value DESC, reached_at, subject_id) rn FROM board_scores
-            WHERE board = 'resident' AND period = :p AND listed) x"""), {"p": week}).all())
+            WHERE board = 'resident' AND period = :p AND listed) x"""),
+            {"p": week},
+        ).all()
+    )
     rng = random.Random(1)
     sample = rng.sample(sorted(expected), min(samples, len(expected)))
     app = create_app()
@@ -164,9 +233,11 @@ def check_ranks(env: dict, conn, week: str, samples: int = 50) -> None:
 
 
 def reference_timings(conn, week: str, monday: str) -> None:
-    bottom = conn.execute(text("""SELECT subject_id, value, reached_at FROM board_scores
+    bottom = conn.execute(
+        text("""SELECT subject_id, value, reached_at FROM board_scores
         WHERE board = 'resident' AND period = :p AND listed ORDER BY value, reached_at DESC LIMIT 1"""),
-                          {"p": week}).one()
+        {"p": week},
+    ).one()
 
     def timed(label: str, sql: str, **params) -> None:
         conn.execute(text(sql), params)  # warm
@@ -176,19 +247,40 @@ def reference_timings(conn, week: str, monday: str) -> None:
         print(f"  {label}: {(time.perf_counter() - started) / 5 * 1000:.1f} ms", flush=True)
 
     print("reference timings (PostgreSQL only, mean of 5):", flush=True)
-    timed("raw GROUP BY over actions, top 20 of the week", """
+    timed(
+        "raw GROUP BY over actions, top 20 of the week",
+        """
         SELECT user_id, sum(co2e_grams) v FROM actions WHERE status = 'credited' AND local_day >= :d
-        GROUP BY user_id ORDER BY v DESC LIMIT 20""", d=monday)
-    timed("naive rank of the last resident: COUNT(*) of those ahead", """
+        GROUP BY user_id ORDER BY v DESC LIMIT 20""",
+        d=monday,
+    )
+    timed(
+        "naive rank of the last resident: COUNT(*) of those ahead",
+        """
         SELECT count(*) FROM board_scores WHERE board = 'resident' AND period = :p AND listed
-        AND (value > :v OR (value = :v AND reached_at < :r))""", p=week, v=bottom.value, r=bottom.reached_at)
-    start = int(conn.execute(text(f"SELECT {BUCKET_SQL} FROM (SELECT CAST(:v AS bigint) AS value) x"),  # noqa: S608
-                             {"v": bottom.value}).scalar())
-    timed("bucketed rank of the last resident (the endpoint's two queries)", """
+        AND (value > :v OR (value = :v AND reached_at < :r))""",
+        p=week,
+        v=bottom.value,
+        r=bottom.reached_at,
+    )
+    start = int(
+        conn.execute(
+            text(f"SELECT {BUCKET_SQL} FROM (SELECT CAST(:v AS bigint) AS value) x"),
+            {"v": bottom.value},
+        ).scalar()
+    )
+    timed(
+        "bucketed rank of the last resident (the endpoint's two queries)",
+        """
         SELECT (SELECT coalesce(sum(n), 0) FROM board_buckets WHERE board = 'resident' AND period = :p AND bucket > :b)
              + (SELECT count(*) FROM board_scores WHERE board = 'resident' AND period = :p AND listed
                 AND value >= :b AND value < :e AND (value > :v OR (value = :v AND reached_at < :r)))""",
-          p=week, b=start, e=start + 10 ** max(0, len(str(start)) - 3), v=bottom.value, r=bottom.reached_at)
+        p=week,
+        b=start,
+        e=start + 10 ** max(0, len(str(start)) - 3),
+        v=bottom.value,
+        r=bottom.reached_at,
+    )
 
 
 def main() -> int:
@@ -203,8 +295,14 @@ def main() -> int:
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_board")
     name = make_url(url).database
-    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789",
-           "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-secret-key-0123456789",
+        "RATELIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
     admin = engine_for(url, "postgres")
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
@@ -232,10 +330,16 @@ def main() -> int:
         today = conn.execute(text("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")).scalar()
         monday = today - dt.timedelta(days=today.weekday())
         week = f"w{monday.isoformat()}"
-        counts = conn.execute(text("""SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM actions),
-            (SELECT count(*) FROM board_scores WHERE board = 'resident' AND period = :p)"""), {"p": week}).one()
-        print(f"{counts[0]:,} users, {counts[1]:,} actions, {counts[2]:,} residents on the board of {week} "
-              f"(setup {time.perf_counter() - started:.0f} s)", flush=True)
+        counts = conn.execute(
+            text("""SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM actions),
+            (SELECT count(*) FROM board_scores WHERE board = 'resident' AND period = :p)"""),
+            {"p": week},
+        ).one()
+        print(
+            f"{counts[0]:,} users, {counts[1]:,} actions, {counts[2]:,} residents on the board of {week} "
+            f"(setup {time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
         check_ranks(env, conn, week)
         reference_timings(conn, week, monday.isoformat())
         conn.execute(text("DELETE FROM api_tokens WHERE name = 'bench'"))
@@ -246,12 +350,16 @@ def main() -> int:
         run_wrk(port, script, 5, 8)  # warm-up: pools, caches, each worker's first requests
         for connections in (int(c) for c in args.connections.split(",")):
             results.append((connections, run_wrk(port, script, args.seconds, connections)))
-    print(f"\nGET /api/v1/leaderboards/residents?period=week — gunicorn {args.workers} sync workers, "
-          f"{len(tokens)} residents' bearer tokens in rotation, {args.seconds} s per row")
+    print(
+        f"\nGET /api/v1/leaderboards/residents?period=week — gunicorn {args.workers} sync workers, "
+        f"{len(tokens)} residents' bearer tokens in rotation, {args.seconds} s per row"
+    )
     print(f"{'connections':>12}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for connections, row in results:
-        print(f"{connections:>12}{row['rps']:>10.1f}{row['p50']:>10.1f}{row['p90']:>10.1f}{row['p99']:>10.1f}"
-              f"{row['non_2xx']:>10}")
+        print(
+            f"{connections:>12}{row['rps']:>10.1f}{row['p50']:>10.1f}{row['p90']:>10.1f}{row['p99']:>10.1f}"
+            f"{row['non_2xx']:>10}"
+        )
     return 0
 
 

@@ -82,8 +82,15 @@ def test_campaign_doubles_bus_credits(page: Page, shoot, server_env: dict[str, s
     shoot("04-publicity-signed-out")
 
     # The scheduler's sweep (one run, as cron would): the campaign starts and is announced.
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "once"],
-                          cwd=ROOT, env=server_env, capture_output=True, text=True, check=False, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "once"],
+        cwd=ROOT,
+        env=server_env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert done.returncode == 0, f"scheduler once failed:\n{done.stdout}\n{done.stderr}"
     assert re.search(r"^campaigns\.activate: [1-9]", done.stdout, re.M), done.stdout
 
@@ -107,8 +114,7 @@ def test_campaign_doubles_bus_credits(page: Page, shoot, server_env: dict[str, s
 
     # 6. 52 g CO2e avoided, 104 credits: doubled by the campaign.
     expect(page).to_have_url(re.compile(r"/me/$"))
-    expect(page.get_by_role("status")).to_have_text(
-        f"已记录：减排 52 克，获得 104 积分。余额 {balance_before + 104}。")
+    expect(page.get_by_role("status")).to_have_text(f"已记录：减排 52 克，获得 104 积分。余额 {balance_before + 104}。")
     expect(main.locator("[data-test=balance]")).to_have_text(str(balance_before + 104))
     shoot("07-credits-doubled")
 

@@ -60,8 +60,7 @@ def test_resident_grows_a_tree_and_starts_a_family(page: Page, shoot) -> None:
     # 4. Created: the family with its founder's tree and an invite code.
     main.get_by_role("button", name="创建", exact=True).click()
     expect(page).to_have_url(re.compile(r"/game/family$"))
-    expect(page.get_by_role("status")).to_have_text(
-        "您的绿色家庭已创建。可用邀请码或二维码再邀请最多 7 名成员。")
+    expect(page.get_by_role("status")).to_have_text("您的绿色家庭已创建。可用邀请码或二维码再邀请最多 7 名成员。")
     expect(main.locator("[data-test=family-name]")).to_have_text(FAMILY)
     expect(main.locator("[data-test=forest] svg.tree")).to_have_count(1)
     expect(main.get_by_role("heading", level=2, name="邀请成员")).to_be_visible()

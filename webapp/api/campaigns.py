@@ -50,8 +50,9 @@ def list_campaigns(args):
         last = db.session.get(Campaign, after_id)
         if last is None:
             raise Invalid.field("cursor", N_("Invalid cursor."))
-        stmt = stmt.where(or_(Campaign.starts_at > last.starts_at,
-                              and_(Campaign.starts_at == last.starts_at, Campaign.id > last.id)))
+        stmt = stmt.where(
+            or_(Campaign.starts_at > last.starts_at, and_(Campaign.starts_at == last.starts_at, Campaign.id > last.id))
+        )
     rows = list(db.session.scalars(stmt.limit(args["limit"] + 1)))
     more = len(rows) > args["limit"]
     rows = rows[: args["limit"]]
@@ -127,8 +128,12 @@ def instantiate_calendar(data, year: int):
     """Create the year's campaigns in one step, with adjusted dates; existing or past ones are skipped."""
     overrides = {i["template"]: campaign_calendar.Override(i["starts_on"], i["days"]) for i in data["items"]}
     created, skipped = campaign_calendar.instantiate(
-        db.session, current_user.user, year, overrides,
-        only=set(data["only"]) if data["only"] is not None else None, status=CampaignStatus(data["status"]),
+        db.session,
+        current_user.user,
+        year,
+        overrides,
+        only=set(data["only"]) if data["only"] is not None else None,
+        status=CampaignStatus(data["status"]),
     )
     result = {"created": created, "skipped": skipped}
     return (result, 201) if created else (result, 200)
@@ -144,4 +149,3 @@ def list_notices(args):
     more = len(items) > args["limit"]
     items = items[: args["limit"]]
     return {"items": items, "next_cursor": encode_cursor(items[-1].notice.id) if more else None}
-

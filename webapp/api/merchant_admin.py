@@ -25,8 +25,12 @@ from ..security import roles_required
 from ..services import merchants, settlement
 from .merchants import month_of
 
-admin_blp = Blueprint("api_admin_merchants", __name__, url_prefix="/admin/merchants",
-                      description="Merchant approval, settlement and liability (administrators)")
+admin_blp = Blueprint(
+    "api_admin_merchants",
+    __name__,
+    url_prefix="/admin/merchants",
+    description="Merchant approval, settlement and liability (administrators)",
+)
 
 
 @admin_blp.route("", methods=["GET"])

@@ -195,7 +195,8 @@ def certify(data):
     staff = current_user.user
     if data["member_code"]:
         found, action = green_purchases.certify_for_member(
-            db.session, staff, data["category"], data["quantity"], data["member_code"])
+            db.session, staff, data["category"], data["quantity"], data["member_code"]
+        )
         return With(found, credits=action.credits)
     return green_purchases.certify(db.session, staff, data["category"], data["quantity"])
 

@@ -22,17 +22,36 @@ from ..schemas.partners import BatchResultOut, DepositsIn, TripsIn
 from ..security import public
 from ..services import partners
 
-blp = Blueprint("api_partner", __name__, url_prefix="/partner",
-                description="Partners (machine to machine): verified trips and deposits")
+blp = Blueprint(
+    "api_partner",
+    __name__,
+    url_prefix="/partner",
+    description="Partners (machine to machine): verified trips and deposits",
+)
 
 SIGNATURE_DOC = [
-    {"in": "header", "name": "X-Partner-Key", "required": True, "schema": {"type": "string"},
-     "description": "The partner's public key."},
-    {"in": "header", "name": "X-Timestamp", "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"},
-     "description": "Unix time in seconds; within 300 s of the server's clock."},
-    {"in": "header", "name": "X-Signature", "required": True, "schema": {"type": "string"},
-     "description": 'Hex HMAC-SHA256 of timestamp + "." + the raw body, keyed with the partner\'s secret; '
-                    "each signature is accepted once."},
+    {
+        "in": "header",
+        "name": "X-Partner-Key",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "The partner's public key.",
+    },
+    {
+        "in": "header",
+        "name": "X-Timestamp",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        "description": "Unix time in seconds; within 300 s of the server's clock.",
+    },
+    {
+        "in": "header",
+        "name": "X-Signature",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": 'Hex HMAC-SHA256 of timestamp + "." + the raw body, keyed with the partner\'s secret; '
+        "each signature is accepted once.",
+    },
 ]
 
 

@@ -64,6 +64,8 @@ def seed_synthetic(residents: int, action_count: int, days: int, until: dt.datet
         stored = time.perf_counter()
         statistics.refresh_rollups(session)
     finished = time.perf_counter()
-    click.echo(f"synthetic: {loaded.residents} residents, {loaded.actions} actions, {loaded.entries} ledger entries "
-               f"up to {last}; rows {stored - started:.1f} s, roll-ups {finished - stored:.1f} s, "
-               f"total {finished - started:.1f} s")
+    click.echo(
+        f"synthetic: {loaded.residents} residents, {loaded.actions} actions, {loaded.entries} ledger entries "
+        f"up to {last}; rows {stored - started:.1f} s, roll-ups {finished - stored:.1f} s, "
+        f"total {finished - started:.1f} s"
+    )

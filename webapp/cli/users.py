@@ -25,14 +25,20 @@ def users_cli() -> None:
 @click.option("--district", default=None, help="District code (required for residents).")
 @click.option("--merchant", default=None, help="Attach a merchant-staff account to this merchant.")
 @with_appcontext
-def create(role: str, login: str, password: str, nickname: str | None, district: str | None,
-           merchant: str | None) -> None:
+def create(
+    role: str, login: str, password: str, nickname: str | None, district: str | None, merchant: str | None
+) -> None:
     """Create an account."""
     if merchant and role != Role.MERCHANT.value:
         raise click.ClickException("--merchant is only for --role merchant")
     with transaction() as session:
         user = accounts.create_user(
-            session, None, role=Role(role), login=login, password=password, nickname=nickname,
+            session,
+            None,
+            role=Role(role),
+            login=login,
+            password=password,
+            nickname=nickname,
             district=district,
         )
         if merchant:

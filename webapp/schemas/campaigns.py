@@ -27,10 +27,17 @@ class CampaignIn(Schema):
     description_en = fields.String(load_default=None, validate=TEXT)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
-    districts = fields.List(fields.String(validate=validate.Length(min=1, max=20)), load_default=None,
-                            metadata={"description": "District codes; empty or missing: every district."})
-    multipliers = fields.Dict(keys=fields.String(validate=CODE), values=fields.Decimal(allow_nan=False),
-                              load_default=dict, metadata={"description": "Action type code -> factor (> 0, ≤ 10)."})
+    districts = fields.List(
+        fields.String(validate=validate.Length(min=1, max=20)),
+        load_default=None,
+        metadata={"description": "District codes; empty or missing: every district."},
+    )
+    multipliers = fields.Dict(
+        keys=fields.String(validate=CODE),
+        values=fields.Decimal(allow_nan=False),
+        load_default=dict,
+        metadata={"description": "Action type code -> factor (> 0, ≤ 10)."},
+    )
     challenges = fields.List(fields.Nested(ChallengeIn), load_default=list, validate=validate.Length(max=20))
 
 
@@ -70,8 +77,9 @@ class CampaignOut(Schema):
     description_en = fields.String()
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
-    districts = fields.Function(lambda c: [d.code for d in c.districts],
-                                metadata={"description": "Empty: every district."})
+    districts = fields.Function(
+        lambda c: [d.code for d in c.districts], metadata={"description": "Empty: every district."}
+    )
     multipliers = fields.Function(lambda c: {m.action_type.code: float(m.factor) for m in c.multipliers})
     challenges = fields.List(fields.Nested(ChallengeOut))
     template = fields.String(attribute="template_code", allow_none=True)
@@ -106,10 +114,16 @@ class CalendarItemIn(Schema):
 
 
 class CalendarIn(Schema):
-    items = fields.List(fields.Nested(CalendarItemIn), load_default=list,
-                        metadata={"description": "Adjusted dates; templates not listed keep their usual dates."})
-    only = fields.List(fields.String(validate=CODE), load_default=None,
-                       metadata={"description": "Instantiate only these templates (default: all)."})
+    items = fields.List(
+        fields.Nested(CalendarItemIn),
+        load_default=list,
+        metadata={"description": "Adjusted dates; templates not listed keep their usual dates."},
+    )
+    only = fields.List(
+        fields.String(validate=CODE),
+        load_default=None,
+        metadata={"description": "Instantiate only these templates (default: all)."},
+    )
     status = fields.String(load_default="scheduled", validate=validate.OneOf(["scheduled", "draft"]))
 
 

@@ -23,8 +23,9 @@ class LeaderboardArgs(Schema):
 class StandingOut(Schema):
     rank = fields.Integer(allow_none=True)
     name = fields.Function(standing_name)
-    value = fields.Integer(allow_none=True,
-                           metadata={"description": "grams of CO2e (per active resident for districts)"})
+    value = fields.Integer(
+        allow_none=True, metadata={"description": "grams of CO2e (per active resident for districts)"}
+    )
     residents = fields.Integer(allow_none=True)
     is_me = fields.Boolean()
 
@@ -51,8 +52,11 @@ class BadgeOut(Schema):
 
 class EarnedBadgeOut(Schema):
     code = fields.String(attribute="badge_code")
-    name = fields.Function(lambda b: localized(badges.catalogue()[b.badge_code], "name")
-                           if b.badge_code in badges.catalogue() else b.badge_code)
+    name = fields.Function(
+        lambda b: (
+            localized(badges.catalogue()[b.badge_code], "name") if b.badge_code in badges.catalogue() else b.badge_code
+        )
+    )
     awarded_at = fields.AwareDateTime()
 
 
@@ -93,8 +97,11 @@ class FamilyOut(Schema):
     member_count = fields.Integer(attribute="family.member_count")
     max_members = fields.Integer()
     members = fields.List(fields.Nested(FamilyMemberOut))
-    totals = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                         metadata={"description": "grams of CO2e avoided by members while members, per period"})
+    totals = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "grams of CO2e avoided by members while members, per period"},
+    )
 
 
 class RecapOut(Schema):
@@ -104,8 +111,12 @@ class RecapOut(Schema):
 
 
 class GameMeOut(Schema):
-    level = fields.Raw(metadata={"description": "{code, number, name, min_grams, co2e_grams, progress, to_next_grams, "
-                                                "next, max_level}: from lifetime CO2e avoided, never credits"})
+    level = fields.Raw(
+        metadata={
+            "description": "{code, number, name, min_grams, co2e_grams, progress, to_next_grams, "
+            "next, max_level}: from lifetime CO2e avoided, never credits"
+        }
+    )
     streak_days = fields.Integer()
     best_streak_days = fields.Integer()
     badges = fields.List(fields.Raw(), metadata={"description": "[{code, name, awarded_at}]"})

@@ -47,8 +47,7 @@ class MerchantOut(MerchantBriefOut):
 
 
 class MerchantListArgs(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "approved", "suspended",
-                                                                      "rejected"]))
+    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "approved", "suspended", "rejected"]))
 
 
 class DecisionIn(Schema):

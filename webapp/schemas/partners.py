@@ -19,16 +19,24 @@ class TripIn(Schema):
 
     external_id = fields.String(required=True, validate=EXTERNAL_ID)
     card_or_account_ref = fields.String(required=True, validate=REF, metadata={"description": "member code"})
-    mode = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                         metadata={"description": "bus, bike, shared_bike or walk"})
+    mode = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "bus, bike, shared_bike or walk"},
+    )
     distance_km = fields.Decimal(required=True, allow_nan=False)
     boarded_at = fields.AwareDateTime(required=True)
 
     @post_load
     def record(self, data: dict[str, Any], **_kwargs: Any) -> Record:
-        return Record(external_id=data["external_id"], ref=data["card_or_account_ref"], kind=data["mode"],
-                      quantity=data["distance_km"], occurred_at=data["boarded_at"],
-                      evidence_ref=data["external_id"])
+        return Record(
+            external_id=data["external_id"],
+            ref=data["card_or_account_ref"],
+            kind=data["mode"],
+            quantity=data["distance_km"],
+            occurred_at=data["boarded_at"],
+            evidence_ref=data["external_id"],
+        )
 
 
 class DepositIn(Schema):
@@ -38,16 +46,24 @@ class DepositIn(Schema):
     external_id = fields.String(required=True, validate=EXTERNAL_ID)
     account_ref = fields.String(required=True, validate=REF, metadata={"description": "member code"})
     station_id = fields.String(required=True, validate=REF)
-    category = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                             metadata={"description": "paper, plastic, metal, glass, textile or kitchen"})
+    category = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "paper, plastic, metal, glass, textile or kitchen"},
+    )
     weight_kg = fields.Decimal(required=True, allow_nan=False)
     deposited_at = fields.AwareDateTime(required=True)
 
     @post_load
     def record(self, data: dict[str, Any], **_kwargs: Any) -> Record:
-        return Record(external_id=data["external_id"], ref=data["account_ref"], kind=data["category"],
-                      quantity=data["weight_kg"], occurred_at=data["deposited_at"],
-                      evidence_ref=data["station_id"])
+        return Record(
+            external_id=data["external_id"],
+            ref=data["account_ref"],
+            kind=data["category"],
+            quantity=data["weight_kg"],
+            occurred_at=data["deposited_at"],
+            evidence_ref=data["station_id"],
+        )
 
 
 class Records(fields.List):
@@ -85,8 +101,9 @@ class DepositsIn(Schema):
 
 class RejectedOut(Schema):
     external_id = fields.String(allow_none=True)
-    reason = fields.String(metadata={"description": "unknown_account, unknown_mode, unknown_category, "
-                                     "out_of_range, too_old or invalid"})
+    reason = fields.String(
+        metadata={"description": "unknown_account, unknown_mode, unknown_category, out_of_range, too_old or invalid"}
+    )
 
 
 class BatchResultOut(Schema):

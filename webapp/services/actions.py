@@ -97,12 +97,16 @@ def _cap_params(user: User, action_type: ActionType, day: dt.date) -> dict:
 @functools.cache
 def _cap_sums() -> Select:
     """Credits already earned that day with that type: in all, and by self-report (built once)."""
-    same_day = select(Action.credits, Action.evidence).where(
-        Action.user_id == bindparam("user_id"),
-        Action.action_type_id == bindparam("type_id"),
-        Action.local_day == bindparam("day"),
-        Action.status == ActionStatus.CREDITED,
-    ).subquery()
+    same_day = (
+        select(Action.credits, Action.evidence)
+        .where(
+            Action.user_id == bindparam("user_id"),
+            Action.action_type_id == bindparam("type_id"),
+            Action.local_day == bindparam("day"),
+            Action.status == ActionStatus.CREDITED,
+        )
+        .subquery()
+    )
     total = select(func.coalesce(func.sum(same_day.c.credits), 0)).scalar_subquery()
     self_reported = select(
         func.coalesce(func.sum(case((same_day.c.evidence == Evidence.SELF, same_day.c.credits), else_=0)), 0)
@@ -130,29 +134,44 @@ class Checks:
 @functools.cache
 def _checks_statement() -> Select:
     """Built once: every logged action runs it."""
-    overlapping = select(func.count()).select_from(Action).join(ActionType).where(
-        Action.user_id == bindparam("user_id"),
-        ActionType.family == Family.TRAVEL,
-        Action.evidence != Evidence.SELF,
-        Action.status == ActionStatus.CREDITED,
-        Action.occurred_at.between(bindparam("low"), bindparam("high")),
-    ).scalar_subquery()
-    recent = select(func.count()).select_from(Action).where(
-        Action.user_id == bindparam("user_id"),
-        Action.evidence == Evidence.SELF,
-        Action.created_at >= bindparam("since"),
-    ).scalar_subquery()
+    overlapping = (
+        select(func.count())
+        .select_from(Action)
+        .join(ActionType)
+        .where(
+            Action.user_id == bindparam("user_id"),
+            ActionType.family == Family.TRAVEL,
+            Action.evidence != Evidence.SELF,
+            Action.status == ActionStatus.CREDITED,
+            Action.occurred_at.between(bindparam("low"), bindparam("high")),
+        )
+        .scalar_subquery()
+    )
+    recent = (
+        select(func.count())
+        .select_from(Action)
+        .where(
+            Action.user_id == bindparam("user_id"),
+            Action.evidence == Evidence.SELF,
+            Action.created_at >= bindparam("since"),
+        )
+        .scalar_subquery()
+    )
     return select(overlapping, recent, *_cap_sums().selected_columns)
 
 
-def _checks(session: Session, user: User, action_type: ActionType, occurred_at: dt.datetime, day: dt.date,
-            now: dt.datetime) -> Checks:
-    row = session.execute(_checks_statement(), {
-        **_cap_params(user, action_type, day),
-        "low": occurred_at - DEDUP_WINDOW,
-        "high": occurred_at + DEDUP_WINDOW,
-        "since": now - VELOCITY_WINDOW,
-    }).one()
+def _checks(
+    session: Session, user: User, action_type: ActionType, occurred_at: dt.datetime, day: dt.date, now: dt.datetime
+) -> Checks:
+    row = session.execute(
+        _checks_statement(),
+        {
+            **_cap_params(user, action_type, day),
+            "low": occurred_at - DEDUP_WINDOW,
+            "high": occurred_at + DEDUP_WINDOW,
+            "since": now - VELOCITY_WINDOW,
+        },
+    ).one()
     return Checks(*(int(value) for value in row))
 
 
@@ -172,8 +191,16 @@ def _book(session: Session, account: CarbonAccount, user: User, action: Action) 
     log_new = action.id is None  # inserted just now: nothing can have booked it yet
     session.flush()
     if action.credits:
-        ledger.credit(session, account, EntryKind.EARN, action.credits, ("action", action.id),
-                      co2e_grams=action.co2e_grams, fresh_cause=log_new, owner=user)
+        ledger.credit(
+            session,
+            account,
+            EntryKind.EARN,
+            action.credits,
+            ("action", action.id),
+            co2e_grams=action.co2e_grams,
+            fresh_cause=log_new,
+            owner=user,
+        )
     else:
         ledger.lock_account(session, account, add_co2e=action.co2e_grams)
     for hook in AFTER_CREDIT:
@@ -184,8 +211,9 @@ def _book(session: Session, account: CarbonAccount, user: User, action: Action) 
 AFTER_CREDIT: list[Callable[[Session, User, Action], None]] = []
 
 
-def log_action(session: Session, user: User, data: ActionInput, *, evidence: Verified | None = None,
-               now: dt.datetime | None = None) -> tuple[Action, CarbonAccount]:
+def log_action(
+    session: Session, user: User, data: ActionInput, *, evidence: Verified | None = None, now: dt.datetime | None = None
+) -> tuple[Action, CarbonAccount]:
     """Score and book one action; everything or nothing."""
     if user.role != Role.RESIDENT or user.deleted_at is not None:
         raise Forbidden(N_("Only residents log green actions."))
@@ -246,9 +274,9 @@ def actions_query(user: User):
 
 
 def pending_queue(session: Session, limit: int = 100) -> list[Action]:
-    return list(session.scalars(
-        select(Action).where(Action.status == ActionStatus.PENDING).order_by(Action.id).limit(limit)
-    ))
+    return list(
+        session.scalars(select(Action).where(Action.status == ActionStatus.PENDING).order_by(Action.id).limit(limit))
+    )
 
 
 def _pending_action(session: Session, action_id: int) -> Action:
@@ -324,8 +352,9 @@ def week_and_total(session: Session, user: User, now: dt.datetime | None = None)
     today = (now or utcnow()).astimezone(zone).date()
     monday = today - dt.timedelta(days=today.weekday())
     credited = and_(Action.user_id == user.id, Action.status == ActionStatus.CREDITED)
-    week = session.scalar(select(func.coalesce(func.sum(Action.co2e_grams), 0)).where(
-        credited, Action.local_day >= monday))
+    week = session.scalar(
+        select(func.coalesce(func.sum(Action.co2e_grams), 0)).where(credited, Action.local_day >= monday)
+    )
     total = session.scalar(select(func.coalesce(func.sum(Action.co2e_grams), 0)).where(credited))
     return int(week), int(total)
 
@@ -335,12 +364,24 @@ def export_for(session: Session, user: User) -> list[dict]:
     rows = session.scalars(actions_query(user).order_by(Action.id))
     return [
         {
-            "id": a.id, "type": a.action_type.code, "quantity": str(a.quantity),
-            "occurred_at": a.occurred_at.isoformat(), "created_at": a.created_at.isoformat(),
-            "status": str(a.status), "reason": a.reason, "evidence": str(a.evidence), "evidence_ref": a.evidence_ref,
-            "co2e_grams": a.co2e_grams, "credits": a.credits, "capped": a.capped, "multiplier": str(a.multiplier),
-            "campaign_ids": a.campaign_ids, "factor": f"{a.factor.code} v{a.factor.version}", "note": a.note,
-            "review_note": a.review_note, "appeal_text": a.appeal_text,
+            "id": a.id,
+            "type": a.action_type.code,
+            "quantity": str(a.quantity),
+            "occurred_at": a.occurred_at.isoformat(),
+            "created_at": a.created_at.isoformat(),
+            "status": str(a.status),
+            "reason": a.reason,
+            "evidence": str(a.evidence),
+            "evidence_ref": a.evidence_ref,
+            "co2e_grams": a.co2e_grams,
+            "credits": a.credits,
+            "capped": a.capped,
+            "multiplier": str(a.multiplier),
+            "campaign_ids": a.campaign_ids,
+            "factor": f"{a.factor.code} v{a.factor.version}",
+            "note": a.note,
+            "review_note": a.review_note,
+            "appeal_text": a.appeal_text,
         }
         for a in rows
     ]

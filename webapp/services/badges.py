@@ -63,8 +63,10 @@ class Badge:
 @functools.cache
 def catalogue(directory: Path = DEFAULT_DIR) -> dict[str, Badge]:
     with (directory / "badges.csv").open(encoding="utf-8") as fh:
-        rows = [Badge(r["code"], int(r["sort"]), r["name_zh"], r["name_en"], r["description_zh"], r["description_en"])
-                for r in csv.DictReader(fh)]
+        rows = [
+            Badge(r["code"], int(r["sort"]), r["name_zh"], r["name_en"], r["description_zh"], r["description_en"])
+            for r in csv.DictReader(fh)
+        ]
     return {b.code: b for b in sorted(rows, key=lambda b: b.sort)}
 
 
@@ -99,8 +101,9 @@ def facts_for(session: Session, user: User, today: dt.date) -> Facts:
     return game_state.facts(session, user, game_state.profile_of(session, user, create=False), today)
 
 
-def award_badge(session: Session, user: User | int, code: str, *, now: dt.datetime | None = None,
-                data: dict | None = None) -> bool:
+def award_badge(
+    session: Session, user: User | int, code: str, *, now: dt.datetime | None = None, data: dict | None = None
+) -> bool:
     """Award a badge once; True when this call awarded it. Unknown codes are logged and ignored, so a
     catalogue change never fails a resident's action (campaign challenges pass their badge code here)."""
     if code not in catalogue():
@@ -108,7 +111,8 @@ def award_badge(session: Session, user: User | int, code: str, *, now: dt.dateti
         return False
     user_id = user if isinstance(user, int) else user.id
     stmt = dialect_insert(session)(UserBadge).values(
-        user_id=user_id, badge_code=code, awarded_at=now or utcnow(), data=data or {})
+        user_id=user_id, badge_code=code, awarded_at=now or utcnow(), data=data or {}
+    )
     stmt = stmt.on_conflict_do_nothing(index_elements=[UserBadge.user_id, UserBadge.badge_code])
     return session.execute(stmt.returning(UserBadge.id)).scalar() is not None
 
@@ -129,20 +133,25 @@ def evaluate(session: Session, user: User, facts: Facts, *, now: dt.datetime | N
 
 def award_family(session: Session, family_id: int, *, now: dt.datetime | None = None) -> int:
     """The family badge to every current member (in id order, so parallel awards never deadlock)."""
-    members = session.scalars(select(FamilyMember.user_id).where(FamilyMember.family_id == family_id)
-                              .order_by(FamilyMember.user_id))
+    members = session.scalars(
+        select(FamilyMember.user_id).where(FamilyMember.family_id == family_id).order_by(FamilyMember.user_id)
+    )
     return sum(award_badge(session, uid, "green_family", now=now) for uid in list(members))
 
 
 def earned(session: Session, user: User) -> list[UserBadge]:
-    return list(session.scalars(select(UserBadge).where(UserBadge.user_id == user.id)
-                                .order_by(UserBadge.awarded_at, UserBadge.id)))
+    return list(
+        session.scalars(
+            select(UserBadge).where(UserBadge.user_id == user.id).order_by(UserBadge.awarded_at, UserBadge.id)
+        )
+    )
 
 
 def next_badge(facts: Facts, have: set[str]) -> tuple[Badge, float] | None:
     """The not-yet-earned badge the resident is closest to (ties: catalogue order)."""
-    options = [(rule(facts), catalogue()[code]) for code, rule in RULES.items()
-               if code not in have and code in catalogue()]
+    options = [
+        (rule(facts), catalogue()[code]) for code, rule in RULES.items() if code not in have and code in catalogue()
+    ]
     options = [(p, b) for p, b in options if p < 1]
     if not options:
         return None
@@ -157,25 +166,38 @@ def sweep_badges(session: Session, now: dt.datetime | None = None, batch: int = 
     today = now.astimezone(city_zone(session)).date()
     due = session.scalars(
         select(GameProfile.user_id)
-        .where(GameProfile.first_day <= today - ONE_YEAR,
-               ~exists().where(UserBadge.user_id == GameProfile.user_id, UserBadge.badge_code == "one_year"))
-        .order_by(GameProfile.user_id).limit(batch)
+        .where(
+            GameProfile.first_day <= today - ONE_YEAR,
+            ~exists().where(UserBadge.user_id == GameProfile.user_id, UserBadge.badge_code == "one_year"),
+        )
+        .order_by(GameProfile.user_id)
+        .limit(batch)
     ).all()
     awarded = sum(award_badge(session, uid, "one_year", now=now) for uid in due)
     families = session.scalars(
         select(GreenFamily.id)
-        .join(BoardScore, and_(BoardScore.board == Board.TEAM.value, BoardScore.period == ALL,
-                               BoardScore.subject_id == GreenFamily.id))
-        .where(GreenFamily.member_count >= 2, BoardScore.value >= FAMILY_BADGE_GRAMS,
-               exists().where(FamilyMember.family_id == GreenFamily.id,
-                              ~exists().where(UserBadge.user_id == FamilyMember.user_id,
-                                              UserBadge.badge_code == "green_family")))
-        .order_by(GreenFamily.id).limit(batch)
+        .join(
+            BoardScore,
+            and_(
+                BoardScore.board == Board.TEAM.value, BoardScore.period == ALL, BoardScore.subject_id == GreenFamily.id
+            ),
+        )
+        .where(
+            GreenFamily.member_count >= 2,
+            BoardScore.value >= FAMILY_BADGE_GRAMS,
+            exists().where(
+                FamilyMember.family_id == GreenFamily.id,
+                ~exists().where(UserBadge.user_id == FamilyMember.user_id, UserBadge.badge_code == "green_family"),
+            ),
+        )
+        .order_by(GreenFamily.id)
+        .limit(batch)
     ).all()
     awarded += sum(award_family(session, fid, now=now) for fid in families)
     return awarded
 
 
 def export_for(session: Session, user: User) -> list[dict]:
-    return [{"code": b.badge_code, "awarded_at": b.awarded_at.isoformat(), "data": b.data}
-            for b in earned(session, user)]
+    return [
+        {"code": b.badge_code, "awarded_at": b.awarded_at.isoformat(), "data": b.data} for b in earned(session, user)
+    ]

@@ -63,14 +63,33 @@ class Added:
     listed: bool
 
 
-def _add(session: Session, board: Board, subject_id: int, grams: int, periods: list[str], now: dt.datetime,
-         *, listed: bool = True, members: dict[str, int] | None = None) -> dict[str, Added]:
+def _add(
+    session: Session,
+    board: Board,
+    subject_id: int,
+    grams: int,
+    periods: list[str],
+    now: dt.datetime,
+    *,
+    listed: bool = True,
+    members: dict[str, int] | None = None,
+) -> dict[str, Added]:
     """Add grams to the subject's row of each period (created when missing), in one statement."""
-    rows = session.execute(_add_statement(dialect_of(session)), [
-        {"board": board.value, "period": p, "subject_id": subject_id, "value": grams,
-         "members": (members or {}).get(p, 0), "listed": listed, "reached_at": now}
-        for p in periods
-    ]).all()
+    rows = session.execute(
+        _add_statement(dialect_of(session)),
+        [
+            {
+                "board": board.value,
+                "period": p,
+                "subject_id": subject_id,
+                "value": grams,
+                "members": (members or {}).get(p, 0),
+                "listed": listed,
+                "reached_at": now,
+            }
+            for p in periods
+        ],
+    ).all()
     return {r.period: Added(int(r.value), int(r.value) == grams, bool(r.listed)) for r in rows}
 
 
@@ -80,9 +99,11 @@ def _add_statement(dialect: str) -> Any:
     stmt = insert_for(dialect)(BoardScore.__table__)
     return stmt.on_conflict_do_update(
         index_elements=["board", "period", "subject_id"],
-        set_={"value": BoardScore.__table__.c.value + stmt.excluded.value,
-              "members": BoardScore.__table__.c.members + stmt.excluded.members,
-              "reached_at": stmt.excluded.reached_at},
+        set_={
+            "value": BoardScore.__table__.c.value + stmt.excluded.value,
+            "members": BoardScore.__table__.c.members + stmt.excluded.members,
+            "reached_at": stmt.excluded.reached_at,
+        },
     ).returning(BoardScore.__table__.c.period, BoardScore.__table__.c.value, BoardScore.__table__.c.listed)
 
 
@@ -102,14 +123,16 @@ def _moves(board: Board, added: dict[str, Added], grams: int) -> dict[tuple[str,
 
 
 BUCKETS = commit_time.Spec(BoardBucket.__table__, ("board", "period", "bucket"), add=("n",))
-TEAMS = commit_time.Spec(BoardScore.__table__, ("board", "period", "subject_id"), add=("value", "members"),
-                         latest=("reached_at",))
+TEAMS = commit_time.Spec(
+    BoardScore.__table__, ("board", "period", "subject_id"), add=("value", "members"), latest=("reached_at",)
+)
 
 
 def apply_buckets(session: Session, deltas: dict[tuple[str, str, int], int]) -> None:
     """Move bucket counts: shared by many residents, so they are written at commit (commit_time)."""
-    commit_time.add(session, BUCKETS,
-                    [{"board": b, "period": p, "bucket": k, "n": n} for (b, p, k), n in deltas.items() if n])
+    commit_time.add(
+        session, BUCKETS, [{"board": b, "period": p, "bucket": k, "n": n} for (b, p, k), n in deltas.items() if n]
+    )
 
 
 @dataclass(frozen=True)
@@ -117,8 +140,9 @@ class Recorded:
     team_total: int | None  # the family's all-time grams after this action, if the resident has a family
 
 
-def record(session: Session, user: User, action: Action, *, listed: bool, family_id: int | None,
-           now: dt.datetime) -> Recorded:
+def record(
+    session: Session, user: User, action: Action, *, listed: bool, family_id: int | None, now: dt.datetime
+) -> Recorded:
     """The credit hook's part: the resident's, family's and district's rows and the buckets."""
     grams = int(action.co2e_grams)
     if grams <= 0 or action.status != ActionStatus.CREDITED:
@@ -133,11 +157,22 @@ def record(session: Session, user: User, action: Action, *, listed: bool, family
         for key, n in _moves(Board.TEAM, team, grams).items():
             deltas[key] += n
     if action.district_id is not None:  # a district's rows are shared: added at commit
-        commit_time.add(session, TEAMS, [
-            {"board": Board.DISTRICT.value, "period": p, "subject_id": action.district_id, "value": grams,
-             "members": 1 if mine[p].was_new else 0, "listed": True, "reached_at": now}
-            for p in periods
-        ])
+        commit_time.add(
+            session,
+            TEAMS,
+            [
+                {
+                    "board": Board.DISTRICT.value,
+                    "period": p,
+                    "subject_id": action.district_id,
+                    "value": grams,
+                    "members": 1 if mine[p].was_new else 0,
+                    "listed": True,
+                    "reached_at": now,
+                }
+                for p in periods
+            ],
+        )
     apply_buckets(session, deltas)
     return Recorded(team_total)
 
@@ -146,8 +181,7 @@ def set_listed(session: Session, board: Board, subject_id: int, listed: bool) ->
     """List or unlist every period row of one subject, moving the bucket counts with them."""
     rows = session.execute(
         update(BoardScore)
-        .where(BoardScore.board == board.value, BoardScore.subject_id == subject_id,
-               BoardScore.listed.is_not(listed))
+        .where(BoardScore.board == board.value, BoardScore.subject_id == subject_id, BoardScore.listed.is_not(listed))
         .values(listed=listed)
         .returning(BoardScore.period, BoardScore.value)
     ).all()
@@ -172,7 +206,8 @@ def recompute(session: Session) -> tuple[dict[Key, list], dict[Key, int]]:
     credited = and_(Action.status == ActionStatus.CREDITED, Action.co2e_grams > 0)
     per_day = session.execute(
         select(Action.user_id, Action.district_id, Action.local_day, func.sum(Action.co2e_grams))
-        .where(credited).group_by(Action.user_id, Action.district_id, Action.local_day)
+        .where(credited)
+        .group_by(Action.user_id, Action.district_id, Action.local_day)
     )
     for user_id, district_id, day, grams in per_day:
         for period in period_keys(day):
@@ -185,7 +220,8 @@ def recompute(session: Session) -> tuple[dict[Key, list], dict[Key, int]]:
     per_family = session.execute(
         select(FamilyMember.family_id, Action.local_day, func.sum(Action.co2e_grams))
         .join(FamilyMember, and_(FamilyMember.user_id == Action.user_id, Action.created_at >= FamilyMember.joined_at))
-        .where(credited).group_by(FamilyMember.family_id, Action.local_day)
+        .where(credited)
+        .group_by(FamilyMember.family_id, Action.local_day)
     )
     for family_id, day, grams in per_family:
         for period in period_keys(day):
@@ -204,8 +240,10 @@ def _bump(scores: dict[Key, list], key: Key, grams: int, listed: bool) -> list:
 
 
 def stored(session: Session) -> tuple[dict[Key, list], dict[Key, int]]:
-    scores = {(s.board, s.period, s.subject_id): [int(s.value), s.members, s.listed]
-              for s in session.scalars(select(BoardScore))}
+    scores = {
+        (s.board, s.period, s.subject_id): [int(s.value), s.members, s.listed]
+        for s in session.scalars(select(BoardScore))
+    }
     buckets = {(b.board, b.period, int(b.bucket)): b.n for b in session.scalars(select(BoardBucket)) if b.n}
     return scores, buckets
 
@@ -216,8 +254,11 @@ def verify(session: Session, boards: Iterable[Board] = (Board.RESIDENT, Board.DI
     problems = []
     for name, got, expected in zip(("score", "bucket"), stored(session), recompute(session), strict=True):
         keys = {k for k in got.keys() | expected.keys() if k[0] in wanted}
-        problems += [f"{name} {k}: stored {got.get(k)}, expected {expected.get(k)}"
-                     for k in sorted(keys) if got.get(k) != expected.get(k)]
+        problems += [
+            f"{name} {k}: stored {got.get(k)}, expected {expected.get(k)}"
+            for k in sorted(keys)
+            if got.get(k) != expected.get(k)
+        ]
     return problems
 
 
@@ -227,12 +268,24 @@ def rebuild(session: Session, now: dt.datetime) -> int:
     session.execute(delete(BoardBucket))
     session.execute(delete(BoardScore))
     if scores:
-        session.execute(BoardScore.__table__.insert(), [
-            {"board": b, "period": p, "subject_id": s, "value": v, "members": m, "listed": listed, "reached_at": now}
-            for (b, p, s), (v, m, listed) in scores.items()
-        ])
+        session.execute(
+            BoardScore.__table__.insert(),
+            [
+                {
+                    "board": b,
+                    "period": p,
+                    "subject_id": s,
+                    "value": v,
+                    "members": m,
+                    "listed": listed,
+                    "reached_at": now,
+                }
+                for (b, p, s), (v, m, listed) in scores.items()
+            ],
+        )
     if buckets:
-        session.execute(BoardBucket.__table__.insert(), [
-            {"board": b, "period": p, "bucket": k, "n": n} for (b, p, k), n in buckets.items()
-        ])
+        session.execute(
+            BoardBucket.__table__.insert(),
+            [{"board": b, "period": p, "bucket": k, "n": n} for (b, p, k), n in buckets.items()],
+        )
     return len(scores)

@@ -92,8 +92,10 @@ def propose(session: Session, year: int, overrides: dict[str, Override] | None =
     overrides = overrides or {}
     unknown = set(overrides) - {t.code for t in templates()}
     if unknown:
-        raise Invalid(N_("Some fields are not valid."), {"items": {c: [N_("Unknown calendar template.")]
-                                                                   for c in sorted(unknown)}})
+        raise Invalid(
+            N_("Some fields are not valid."),
+            {"items": {c: [N_("Unknown calendar template.")] for c in sorted(unknown)}},
+        )
     existing = {c.template_code: c for c in session.scalars(select(Campaign).where(Campaign.year == year))}
     chosen: dict[str, dt.date] = {}
     proposals = []
@@ -114,9 +116,16 @@ class Skipped:
     reason: str
 
 
-def instantiate(session: Session, actor: User | None, year: int, overrides: dict[str, Override] | None = None, *,
-                only: set[str] | None = None, status: CampaignStatus = CampaignStatus.SCHEDULED,
-                now: dt.datetime | None = None) -> tuple[list[Campaign], list[Skipped]]:
+def instantiate(
+    session: Session,
+    actor: User | None,
+    year: int,
+    overrides: dict[str, Override] | None = None,
+    *,
+    only: set[str] | None = None,
+    status: CampaignStatus = CampaignStatus.SCHEDULED,
+    now: dt.datetime | None = None,
+) -> tuple[list[Campaign], list[Skipped]]:
     """Create the year's campaigns (all templates, or `only` these); existing or past ones are skipped."""
     campaigns.require_publicity(actor)
     now = now or utcnow()
@@ -136,16 +145,20 @@ def instantiate(session: Session, actor: User | None, year: int, overrides: dict
             skipped.append(Skipped(template.code, N_("These dates have passed.")))
             continue
         data = campaigns.CampaignInput(
-            name=template.name["zh_CN"], name_en=template.name["en"],
-            description=template.description["zh_CN"], description_en=template.description["en"],
-            starts_at=starts_at, ends_at=ends_at,
+            name=template.name["zh_CN"],
+            name_en=template.name["en"],
+            description=template.description["zh_CN"],
+            description_en=template.description["en"],
+            starts_at=starts_at,
+            ends_at=ends_at,
             multipliers={c: f for c, f in template.multipliers.items() if c in known},
             challenges=[campaigns.ChallengeInput(**c) for c in template.challenges if c["type"] in known],
         )
         try:
             with session.begin_nested():
-                campaign = campaigns.create(session, actor, data, now=now, status=status,
-                                            template=template.code, year=year)
+                campaign = campaigns.create(
+                    session, actor, data, now=now, status=status, template=template.code, year=year
+                )
         except IntegrityError:
             skipped.append(Skipped(template.code, N_("Already on the calendar.")))
             continue

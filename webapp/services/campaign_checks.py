@@ -127,12 +127,17 @@ def check(session: Session, data: CampaignInput, now: dt.datetime, *, new_start:
         errors.setdefault("challenges", bad_challenges)
     if errors:
         raise Invalid(N_("Some fields are not valid."), errors)
-    return {"name_zh": name, "name_en": name_en, "description_zh": (data.description or "").strip(),
-            "description_en": (data.description_en if data.description_en is not None
-                               else data.description or "").strip(),
-            "starts_at": starts_at.astimezone(dt.UTC), "ends_at": ends_at.astimezone(dt.UTC),
-            "districts": districts, "factors": {types[c]: f for c, f in factors.items()},
-            "challenges": [(types[c.type], c) for c in data.challenges]}
+    return {
+        "name_zh": name,
+        "name_en": name_en,
+        "description_zh": (data.description or "").strip(),
+        "description_en": (data.description_en if data.description_en is not None else data.description or "").strip(),
+        "starts_at": starts_at.astimezone(dt.UTC),
+        "ends_at": ends_at.astimezone(dt.UTC),
+        "districts": districts,
+        "factors": {types[c]: f for c, f in factors.items()},
+        "challenges": [(types[c.type], c) for c in data.challenges],
+    }
 
 
 def apply(campaign: Campaign, resolved: dict[str, Any], *, structure: bool) -> None:
@@ -154,5 +159,3 @@ def apply(campaign: Campaign, resolved: dict[str, Any], *, structure: bool) -> N
         Challenge(action_type_id=t.id, count=c.count, bonus_credits=c.bonus_credits, badge_code=c.badge)
         for t, c in resolved["challenges"]
     ]
-
-

@@ -26,26 +26,36 @@ SMALL_CELL = 10  # fewer residents than this in a cell: the numbers are not show
 
 
 def _move(session: Session, source: CampaignStatus, target: CampaignStatus, due, values: dict) -> list[Campaign]:
-    ids = session.execute(
-        update(Campaign)
-        .where(Campaign.status == source, due)
-        .values(status=target, version=Campaign.version + 1, **values)
-        .returning(Campaign.id)
-        .execution_options(synchronize_session=False)
-    ).scalars().all()
+    ids = (
+        session.execute(
+            update(Campaign)
+            .where(Campaign.status == source, due)
+            .values(status=target, version=Campaign.version + 1, **values)
+            .returning(Campaign.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
     return [session.get(Campaign, i, populate_existing=True) for i in sorted(ids)]
 
 
 def activate_due(session: Session, now: dt.datetime | None = None) -> int:
     """scheduled -> active at starts_at, with the start announcement (skipped if it is already over)."""
     now = now or utcnow()
-    moved = _move(session, CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE, Campaign.starts_at <= now,
-                  {"activated_at": now})
+    moved = _move(
+        session, CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE, Campaign.starts_at <= now, {"activated_at": now}
+    )
     for campaign in moved:
         if campaign.ends_at > now:
             notices.broadcast(session, campaign, NoticeKind.CAMPAIGN_STARTED, now=now)
-        accounts.audit(session, None, "campaign.activated", campaign,
-                       late_seconds=round((now - campaign.starts_at).total_seconds(), 3))
+        accounts.audit(
+            session,
+            None,
+            "campaign.activated",
+            campaign,
+            late_seconds=round((now - campaign.starts_at).total_seconds(), 3),
+        )
     return len(moved)
 
 
@@ -58,11 +68,13 @@ def remind_due(session: Session, now: dt.datetime | None = None) -> int:
     """The reminder before the end, once per campaign."""
     now = now or utcnow()
     running = session.scalars(
-        select(Campaign).where(
+        select(Campaign)
+        .where(
             Campaign.status == CampaignStatus.ACTIVE,
             Campaign.ends_at > now,
             ~exists().where(Notice.campaign_id == Campaign.id, Notice.kind == NoticeKind.CAMPAIGN_ENDING),
-        ).order_by(Campaign.id)
+        )
+        .order_by(Campaign.id)
     ).all()
     written = 0
     for campaign in running:
@@ -74,13 +86,13 @@ def remind_due(session: Session, now: dt.datetime | None = None) -> int:
 def end_due(session: Session, now: dt.datetime | None = None) -> int:
     """active -> ended at ends_at, with the result announcement."""
     now = now or utcnow()
-    moved = _move(session, CampaignStatus.ACTIVE, CampaignStatus.ENDED, Campaign.ends_at <= now,
-                  {"finished_at": now})
+    moved = _move(session, CampaignStatus.ACTIVE, CampaignStatus.ENDED, Campaign.ends_at <= now, {"finished_at": now})
     for campaign in moved:
         result = totals(session, campaign, campaign.starts_at, campaign.ends_at)
         notices.broadcast(session, campaign, NoticeKind.CAMPAIGN_ENDED, data=result.as_data(), now=now)
-        accounts.audit(session, None, "campaign.ended", campaign,
-                       late_seconds=round((now - campaign.ends_at).total_seconds(), 3))
+        accounts.audit(
+            session, None, "campaign.ended", campaign, late_seconds=round((now - campaign.ends_at).total_seconds(), 3)
+        )
     return len(moved)
 
 
@@ -107,9 +119,9 @@ def totals(session: Session, campaign: Campaign, start: dt.datetime, end: dt.dat
     days = max(0.0, (end - start).total_seconds() / 86400)
     if end <= start:
         return Totals(0, 0, 0, 0.0, False)
-    stmt = select(func.count(distinct(Action.user_id)), func.count(Action.id),
-                  func.coalesce(func.sum(Action.co2e_grams), 0)).where(
-        Action.status == ActionStatus.CREDITED, Action.occurred_at >= start, Action.occurred_at < end)
+    stmt = select(
+        func.count(distinct(Action.user_id)), func.count(Action.id), func.coalesce(func.sum(Action.co2e_grams), 0)
+    ).where(Action.status == ActionStatus.CREDITED, Action.occurred_at >= start, Action.occurred_at < end)
     type_ids = {m.action_type_id for m in campaign.multipliers} | {c.action_type_id for c in campaign.challenges}
     if type_ids:
         stmt = stmt.where(Action.action_type_id.in_(type_ids))

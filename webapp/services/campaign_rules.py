@@ -98,7 +98,9 @@ def _boost_statement() -> Select:
 def credited_count(session: Session, challenge: Challenge, user_id: int) -> int:
     campaign = session.get(Campaign, challenge.campaign_id)
     return session.scalar(
-        select(func.count()).select_from(Action).where(
+        select(func.count())
+        .select_from(Action)
+        .where(
             Action.user_id == user_id,
             Action.action_type_id == challenge.action_type_id,
             Action.status == ActionStatus.CREDITED,
@@ -116,8 +118,11 @@ def award(session: Session, challenge: Challenge, user: User, now: dt.datetime |
     """
     now = now or utcnow()
     completion = ChallengeCompletion(
-        challenge_id=challenge.id, user_id=user.id, bonus_credits=challenge.bonus_credits,
-        badge_code=challenge.badge_code, completed_at=now,
+        challenge_id=challenge.id,
+        user_id=user.id,
+        bonus_credits=challenge.bonus_credits,
+        badge_code=challenge.badge_code,
+        completed_at=now,
     )
     try:
         with session.begin_nested():
@@ -126,24 +131,50 @@ def award(session: Session, challenge: Challenge, user: User, now: dt.datetime |
         return False  # the other path (hook or sweep, another worker) got there first
     if challenge.bonus_credits:
         account = ledger.account_for(session, user)
-        ledger.credit(session, account, EntryKind.BONUS, challenge.bonus_credits, ("challenge", challenge.id),
-                      reason=f"campaign {challenge.campaign_id}")
+        ledger.credit(
+            session,
+            account,
+            EntryKind.BONUS,
+            challenge.bonus_credits,
+            ("challenge", challenge.id),
+            reason=f"campaign {challenge.campaign_id}",
+        )
     if challenge.badge_code:
-        badges.award_badge(session, user, challenge.badge_code, now=now,
-                           data={"campaign_id": challenge.campaign_id, "challenge_id": challenge.id})
-    session.add(Notice(kind=NoticeKind.CHALLENGE_COMPLETED, user_id=user.id, challenge_id=challenge.id,
-                       data={"campaign_id": challenge.campaign_id, "bonus_credits": challenge.bonus_credits,
-                             "badge": challenge.badge_code}, created_at=now))
+        badges.award_badge(
+            session,
+            user,
+            challenge.badge_code,
+            now=now,
+            data={"campaign_id": challenge.campaign_id, "challenge_id": challenge.id},
+        )
+    session.add(
+        Notice(
+            kind=NoticeKind.CHALLENGE_COMPLETED,
+            user_id=user.id,
+            challenge_id=challenge.id,
+            data={
+                "campaign_id": challenge.campaign_id,
+                "bonus_credits": challenge.bonus_credits,
+                "badge": challenge.badge_code,
+            },
+            created_at=now,
+        )
+    )
     session.flush()
     return True
 
 
 def challenge_progress(session: Session, user: User, action: Action) -> None:
     """actions.AFTER_CREDIT hook: award every challenge this credited action completes."""
-    challenges = session.scalars(_open_challenges(), {
-        "type_id": action.action_type_id, "at": action.occurred_at, "district_id": action.district_id,
-        "user_id": user.id,
-    }).all()
+    challenges = session.scalars(
+        _open_challenges(),
+        {
+            "type_id": action.action_type_id,
+            "at": action.occurred_at,
+            "district_id": action.district_id,
+            "user_id": user.id,
+        },
+    ).all()
     for challenge in challenges:
         if credited_count(session, challenge, user.id) >= challenge.count:
             award(session, challenge, user)
@@ -152,12 +183,17 @@ def challenge_progress(session: Session, user: User, action: Action) -> None:
 @functools.cache
 def _open_challenges() -> Select:
     """The challenges an action of this type, moment and district counts for, not yet completed (built once)."""
-    return select(Challenge).join(Campaign, Campaign.id == Challenge.campaign_id).where(
-        Challenge.action_type_id == bindparam("type_id"),
-        covers_moment(bindparam("at")),
-        covers_district(bindparam("district_id")),
-        ~exists().where(ChallengeCompletion.challenge_id == Challenge.id,
-                        ChallengeCompletion.user_id == bindparam("user_id")),
+    return (
+        select(Challenge)
+        .join(Campaign, Campaign.id == Challenge.campaign_id)
+        .where(
+            Challenge.action_type_id == bindparam("type_id"),
+            covers_moment(bindparam("at")),
+            covers_district(bindparam("district_id")),
+            ~exists().where(
+                ChallengeCompletion.challenge_id == Challenge.id, ChallengeCompletion.user_id == bindparam("user_id")
+            ),
+        )
     )
 
 
@@ -167,30 +203,38 @@ def award_completed_challenges(session: Session, now: dt.datetime | None = None)
     campaigns stay open to this sweep for the back-dating window after they end."""
     now = now or utcnow()
     challenges = session.scalars(
-        select(Challenge).join(Campaign, Campaign.id == Challenge.campaign_id).where(
+        select(Challenge)
+        .join(Campaign, Campaign.id == Challenge.campaign_id)
+        .where(
             Campaign.status.in_(COUNTING),
             Campaign.starts_at <= now,
             Campaign.ends_at > now - BACKDATING - dt.timedelta(days=1),
-        ).order_by(Challenge.id)
+        )
+        .order_by(Challenge.id)
     ).all()
     awarded = 0
     for challenge in challenges:
         campaign = session.get(Campaign, challenge.campaign_id)
-        done = session.execute(
-            select(Action.user_id)
-            .join(Campaign, Campaign.id == challenge.campaign_id)
-            .where(
-                Action.action_type_id == challenge.action_type_id,
-                Action.status == ActionStatus.CREDITED,
-                Action.occurred_at >= campaign.starts_at,
-                Action.occurred_at < effective_end(campaign),
-                covers_district(Action.district_id),
-                ~exists().where(ChallengeCompletion.challenge_id == challenge.id,
-                                ChallengeCompletion.user_id == Action.user_id),
+        done = (
+            session.execute(
+                select(Action.user_id)
+                .join(Campaign, Campaign.id == challenge.campaign_id)
+                .where(
+                    Action.action_type_id == challenge.action_type_id,
+                    Action.status == ActionStatus.CREDITED,
+                    Action.occurred_at >= campaign.starts_at,
+                    Action.occurred_at < effective_end(campaign),
+                    covers_district(Action.district_id),
+                    ~exists().where(
+                        ChallengeCompletion.challenge_id == challenge.id, ChallengeCompletion.user_id == Action.user_id
+                    ),
+                )
+                .group_by(Action.user_id)
+                .having(func.count(Action.id) >= challenge.count)
             )
-            .group_by(Action.user_id)
-            .having(func.count(Action.id) >= challenge.count)
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         for user_id in done:
             user = session.get(User, user_id)
             account = ledger.account_for(session, user)
@@ -201,16 +245,23 @@ def award_completed_challenges(session: Session, now: dt.datetime | None = None)
 
 
 def completions_of(session: Session, user: User) -> list[ChallengeCompletion]:
-    return list(session.scalars(
-        select(ChallengeCompletion).where(ChallengeCompletion.user_id == user.id).order_by(ChallengeCompletion.id)
-    ))
+    return list(
+        session.scalars(
+            select(ChallengeCompletion).where(ChallengeCompletion.user_id == user.id).order_by(ChallengeCompletion.id)
+        )
+    )
 
 
 def completions_export(session: Session, user: User) -> list[dict]:
     """The resident's completed challenges, for personal-data export."""
     return [
-        {"challenge_id": c.challenge_id, "campaign_id": c.challenge.campaign_id, "bonus_credits": c.bonus_credits,
-         "badge": c.badge_code, "completed_at": c.completed_at.isoformat()}
+        {
+            "challenge_id": c.challenge_id,
+            "campaign_id": c.challenge.campaign_id,
+            "bonus_credits": c.bonus_credits,
+            "badge": c.badge_code,
+            "completed_at": c.completed_at.isoformat(),
+        }
         for c in completions_of(session, user)
     ]
 

@@ -34,15 +34,29 @@ def require_publicity(actor: User | None) -> None:
         raise Forbidden(N_("Only the Publicity Department manages campaigns."))
 
 
-def create(session: Session, actor: User | None, data: CampaignInput, *, now: dt.datetime | None = None,
-           status: CampaignStatus = CampaignStatus.SCHEDULED, template: str | None = None,
-           year: int | None = None) -> Campaign:
+def create(
+    session: Session,
+    actor: User | None,
+    data: CampaignInput,
+    *,
+    now: dt.datetime | None = None,
+    status: CampaignStatus = CampaignStatus.SCHEDULED,
+    template: str | None = None,
+    year: int | None = None,
+) -> Campaign:
     """A new campaign, scheduled (the API) or a draft (the calendar, on request)."""
     require_publicity(actor)
     now = now or utcnow()
     resolved = check(session, data, now, new_start=True)
-    campaign = Campaign(status=status, template_code=template, year=year, created_at=now, updated_at=now,
-                        created_by_id=actor.id if actor else None, starts_at=resolved["starts_at"])
+    campaign = Campaign(
+        status=status,
+        template_code=template,
+        year=year,
+        created_at=now,
+        updated_at=now,
+        created_by_id=actor.id if actor else None,
+        starts_at=resolved["starts_at"],
+    )
     apply(campaign, resolved, structure=True)
     session.add(campaign)
     session.flush()
@@ -53,12 +67,17 @@ def create(session: Session, actor: User | None, data: CampaignInput, *, now: dt
 def current_input(campaign: Campaign) -> CampaignInput:
     """The campaign as an input, to merge a partial edit into and compare with."""
     return CampaignInput(
-        name=campaign.name_zh, name_en=campaign.name_en, description=campaign.description_zh,
-        description_en=campaign.description_en, starts_at=campaign.starts_at, ends_at=campaign.ends_at,
+        name=campaign.name_zh,
+        name_en=campaign.name_en,
+        description=campaign.description_zh,
+        description_en=campaign.description_en,
+        starts_at=campaign.starts_at,
+        ends_at=campaign.ends_at,
         districts=[d.code for d in campaign.districts],
         multipliers={m.action_type.code: m.factor for m in campaign.multipliers},
-        challenges=[ChallengeInput(c.action_type.code, c.count, c.bonus_credits, c.badge_code)
-                    for c in campaign.challenges],
+        challenges=[
+            ChallengeInput(c.action_type.code, c.count, c.bonus_credits, c.badge_code) for c in campaign.challenges
+        ],
     )
 
 
@@ -92,8 +111,9 @@ def over_message(campaign: Campaign) -> str:
     return CANCELLED_MESSAGE if campaign.status == CampaignStatus.CANCELLED else ENDED_MESSAGE
 
 
-def update_campaign(session: Session, actor: User, campaign_id: int, changes: dict[str, Any], *,
-                    now: dt.datetime | None = None) -> Campaign:
+def update_campaign(
+    session: Session, actor: User, campaign_id: int, changes: dict[str, Any], *, now: dt.datetime | None = None
+) -> Campaign:
     """A partial edit (PATCH). 409 once over, or for a frozen field once started; 422 for bad values."""
     require_publicity(actor)
     now = now or utcnow()
@@ -106,11 +126,15 @@ def update_campaign(session: Session, actor: User, campaign_id: int, changes: di
     if live:
         frozen = changed & FROZEN_ONCE_STARTED
         if frozen:
-            raise Conflict(N_("Once a campaign has started, only its texts can change and its end can move later."),
-                           {f: [N_("Cannot change once the campaign has started.")] for f in sorted(frozen)})
+            raise Conflict(
+                N_("Once a campaign has started, only its texts can change and its end can move later."),
+                {f: [N_("Cannot change once the campaign has started.")] for f in sorted(frozen)},
+            )
         if "ends_at" in changed and changes["ends_at"] < campaign.ends_at:
-            raise Conflict(N_("Once a campaign has started, only its texts can change and its end can move later."),
-                           {"ends_at": [N_("The end can only move later once the campaign has started.")]})
+            raise Conflict(
+                N_("Once a campaign has started, only its texts can change and its end can move later."),
+                {"ends_at": [N_("The end can only move later once the campaign has started.")]},
+            )
     merged = CampaignInput(**{**before.__dict__, **{k: changes[k] for k in changed}})
     if "challenges" in changed:
         merged.challenges = [ChallengeInput(**c) if isinstance(c, dict) else c for c in merged.challenges]
@@ -125,8 +149,9 @@ def update_campaign(session: Session, actor: User, campaign_id: int, changes: di
 
 def _guard(session: Session, campaign: Campaign, now: dt.datetime, *, structural: bool) -> None:
     """Claim the row as we saw it: a concurrent transition (or edit) makes this a 409, not a lost update."""
-    stmt = update(Campaign).where(Campaign.id == campaign.id, Campaign.status == campaign.status,
-                                  Campaign.version == campaign.version)
+    stmt = update(Campaign).where(
+        Campaign.id == campaign.id, Campaign.status == campaign.status, Campaign.version == campaign.version
+    )
     if structural and campaign.status != CampaignStatus.DRAFT:
         stmt = stmt.where(Campaign.starts_at > now)
     result = session.execute(stmt.values(version=Campaign.version + 1).execution_options(synchronize_session=False))
@@ -159,8 +184,11 @@ def cancel(session: Session, actor: User, campaign_id: int, *, now: dt.datetime 
     was_live = started(campaign, now)
     moved = session.execute(
         update(Campaign)
-        .where(Campaign.id == campaign.id, Campaign.status.in_(OPEN),
-               or_(Campaign.status == CampaignStatus.DRAFT, Campaign.ends_at > now))
+        .where(
+            Campaign.id == campaign.id,
+            Campaign.status.in_(OPEN),
+            or_(Campaign.status == CampaignStatus.DRAFT, Campaign.ends_at > now),
+        )
         .values(status=CampaignStatus.CANCELLED, cancelled_at=now, updated_at=now, version=Campaign.version + 1)
         .returning(Campaign.id)
         .execution_options(synchronize_session=False)
@@ -193,17 +221,22 @@ def visible(session: Session, campaign_id: int, viewer: User | None) -> Campaign
 def upcoming_query(now: dt.datetime | None = None):
     """Active and upcoming campaigns, soonest first."""
     now = now or utcnow()
-    return (select(Campaign)
-            .where(Campaign.status.in_((CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE)), Campaign.ends_at > now)
-            .order_by(Campaign.starts_at, Campaign.id))
+    return (
+        select(Campaign)
+        .where(Campaign.status.in_((CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE)), Campaign.ends_at > now)
+        .order_by(Campaign.starts_at, Campaign.id)
+    )
 
 
 def in_period(session: Session, start: dt.datetime, end: dt.datetime) -> list[Campaign]:
     """Every campaign overlapping [start, end), whatever its status (the department's calendar)."""
-    return list(session.scalars(
-        select(Campaign).where(Campaign.starts_at < end, Campaign.ends_at > start)
-        .order_by(Campaign.starts_at, Campaign.id)
-    ))
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(Campaign.starts_at < end, Campaign.ends_at > start)
+            .order_by(Campaign.starts_at, Campaign.id)
+        )
+    )
 
 
 # Explicit registration, no discovery: importing the campaigns service installs the scoring rule and

@@ -78,8 +78,9 @@ def write(session: Session) -> None:
         session.info.setdefault(WRITTEN, []).append((savepoint, items))
 
     for spec, rows in sorted(merged(items).items(), key=lambda item: item[0].table.name):
-        upsert(session, spec.table, list(rows.values()), spec.keys, add=spec.add, bit_or=spec.bit_or,
-               latest=spec.latest)
+        upsert(
+            session, spec.table, list(rows.values()), spec.keys, add=spec.add, bit_or=spec.bit_or, latest=spec.latest
+        )
 
 
 def _within(tag: SessionTransaction | None, ended: SessionTransaction) -> bool:
@@ -128,8 +129,7 @@ _TOUCHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # statement -
 def _touches_deferred(statement: Any) -> bool:
     known = _TOUCHES.get(statement)
     if known is None:
-        tables = find_tables(statement, check_columns=True, include_joins=True, include_selects=True,
-                             include_crud=True)
+        tables = find_tables(statement, check_columns=True, include_joins=True, include_selects=True, include_crud=True)
         known = _TOUCHES[statement] = bool(DEFERRED.intersection(tables))
     return known
 

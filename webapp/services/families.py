@@ -29,17 +29,22 @@ CODE_LENGTH = 8  # 8 × log2(30) ≈ 39 bits; joining is rate-limited
 
 def family_of(session: Session, user: User) -> GreenFamily | None:
     return session.scalar(
-        select(GreenFamily).join(FamilyMember, FamilyMember.family_id == GreenFamily.id)
+        select(GreenFamily)
+        .join(FamilyMember, FamilyMember.family_id == GreenFamily.id)
         .where(FamilyMember.user_id == user.id)
     )
 
 
 def members_of(session: Session, family: GreenFamily) -> list[tuple[FamilyMember, User]]:
     """Members in the order they joined."""
-    return list(session.execute(
-        select(FamilyMember, User).join(User, User.id == FamilyMember.user_id)
-        .where(FamilyMember.family_id == family.id).order_by(FamilyMember.joined_at, FamilyMember.id)
-    ).all())
+    return list(
+        session.execute(
+            select(FamilyMember, User)
+            .join(User, User.id == FamilyMember.user_id)
+            .where(FamilyMember.family_id == family.id)
+            .order_by(FamilyMember.joined_at, FamilyMember.id)
+        ).all()
+    )
 
 
 def normalise_code(code: str) -> str:
@@ -88,8 +93,11 @@ def _add_member(session: Session, family: GreenFamily, user: User) -> None:
         with session.begin_nested():
             taken = session.execute(
                 update(GreenFamily)
-                .where(GreenFamily.id == family.id, GreenFamily.dissolved_at.is_(None),
-                       GreenFamily.member_count < MAX_MEMBERS)
+                .where(
+                    GreenFamily.id == family.id,
+                    GreenFamily.dissolved_at.is_(None),
+                    GreenFamily.member_count < MAX_MEMBERS,
+                )
                 .values(member_count=GreenFamily.member_count + 1)
                 .returning(GreenFamily.id)
             ).scalar()
@@ -103,8 +111,9 @@ def _add_member(session: Session, family: GreenFamily, user: User) -> None:
 
 
 def by_code(session: Session, code: str) -> GreenFamily:
-    family = session.scalar(select(GreenFamily).where(
-        GreenFamily.invite_code == normalise_code(code), GreenFamily.dissolved_at.is_(None)))
+    family = session.scalar(
+        select(GreenFamily).where(GreenFamily.invite_code == normalise_code(code), GreenFamily.dissolved_at.is_(None))
+    )
     if family is None:
         raise NotFound(N_("No family has this invite code."))
     return family
@@ -125,8 +134,11 @@ def leave(session: Session, user: User) -> None:
     if membership is None:
         raise NotFound(N_("You are not in a green family."))
     family = session.get(GreenFamily, membership.family_id)
-    session.execute(update(GreenFamily).where(GreenFamily.id == family.id)  # also locks the family row
-                    .values(member_count=GreenFamily.member_count - 1))
+    session.execute(
+        update(GreenFamily)
+        .where(GreenFamily.id == family.id)  # also locks the family row
+        .values(member_count=GreenFamily.member_count - 1)
+    )
     session.delete(membership)
     session.flush()
     session.refresh(family)
@@ -181,9 +193,15 @@ def totals(session: Session, family: GreenFamily, now: dt.datetime | None = None
     """CO2e grams the members avoided while members: this city week, month and in all."""
     today = (now or utcnow()).astimezone(city_zone(session)).date()
     keys = {kind: boards.period_key(kind, today) for kind in ("week", "month", "all")}
-    values = dict(session.execute(select(BoardScore.period, BoardScore.value).where(
-        BoardScore.board == Board.TEAM.value, BoardScore.subject_id == family.id,
-        BoardScore.period.in_(keys.values()))).all())
+    values = dict(
+        session.execute(
+            select(BoardScore.period, BoardScore.value).where(
+                BoardScore.board == Board.TEAM.value,
+                BoardScore.subject_id == family.id,
+                BoardScore.period.in_(keys.values()),
+            )
+        ).all()
+    )
     return {kind: int(values.get(key, 0)) for kind, key in keys.items()}
 
 
@@ -192,8 +210,13 @@ def overview(session: Session, user: User, now: dt.datetime | None = None) -> di
     family = family_of(session, user)
     if family is None:
         raise NotFound(N_("You are not in a green family."))
-    return {"family": family, "members": members_of(session, family), "is_founder": family.founder_id == user.id,
-            "max_members": MAX_MEMBERS, "totals": totals(session, family, now)}
+    return {
+        "family": family,
+        "members": members_of(session, family),
+        "is_founder": family.founder_id == user.id,
+        "max_members": MAX_MEMBERS,
+        "totals": totals(session, family, now),
+    }
 
 
 def forget(session: Session, user: User) -> None:
@@ -207,5 +230,9 @@ def export_for(session: Session, user: User) -> dict | None:
     if family is None:
         return None
     membership = session.scalar(select(FamilyMember).where(FamilyMember.user_id == user.id))
-    return {"family": family.name, "founder": family.founder_id == user.id,
-            "joined_at": membership.joined_at.isoformat(), "members": family.member_count}
+    return {
+        "family": family.name,
+        "founder": family.founder_id == user.id,
+        "joined_at": membership.joined_at.isoformat(),
+        "members": family.member_count,
+    }

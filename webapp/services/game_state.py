@@ -53,7 +53,8 @@ def tally(session: Session, user: User) -> tuple[list[dt.date], dict[str, int], 
     """Credited days (newest first) and counts by type and family, in one pass over the actions."""
     rows = session.execute(
         select(Action.local_day, ActionType.code, ActionType.family, func.count())
-        .select_from(Action).join(ActionType, ActionType.id == Action.action_type_id)
+        .select_from(Action)
+        .join(ActionType, ActionType.id == Action.action_type_id)
         .where(Action.user_id == user.id, Action.status == ActionStatus.CREDITED)
         .group_by(Action.local_day, ActionType.code, ActionType.family)
     ).all()
@@ -127,21 +128,33 @@ def current_streak(profile: GameProfile, today: dt.date) -> int:
     return profile.streak
 
 
-def facts(session: Session, user: User, profile: GameProfile, today: dt.date,
-          family: tuple[int, int] | None = None) -> Facts:
+def facts(
+    session: Session, user: User, profile: GameProfile, today: dt.date, family: tuple[int, int] | None = None
+) -> Facts:
     """The rules' facts; `family` (members, all-time grams) when the caller knows it already."""
     if family is None:
         row = session.execute(
             select(GreenFamily.member_count, BoardScore.value)
             .join(FamilyMember, FamilyMember.family_id == GreenFamily.id)
-            .outerjoin(BoardScore, and_(BoardScore.board == Board.TEAM.value, BoardScore.period == ALL,
-                                        BoardScore.subject_id == GreenFamily.id))
+            .outerjoin(
+                BoardScore,
+                and_(
+                    BoardScore.board == Board.TEAM.value,
+                    BoardScore.period == ALL,
+                    BoardScore.subject_id == GreenFamily.id,
+                ),
+            )
             .where(FamilyMember.user_id == user.id)
         ).one_or_none()
         family = (row.member_count, int(row.value or 0)) if row else (0, 0)
     counts = profile.counts or {}
     return Facts(
-        today=today, type_counts=counts.get("types", {}), family_counts=counts.get("families", {}),
-        streak=current_streak(profile, today), best_streak=profile.best_streak, first_day=profile.first_day,
-        family_size=family[0], family_grams=family[1],
+        today=today,
+        type_counts=counts.get("types", {}),
+        family_counts=counts.get("families", {}),
+        streak=current_streak(profile, today),
+        best_streak=profile.best_streak,
+        first_day=profile.first_day,
+        family_size=family[0],
+        family_grams=family[1],
     )

@@ -50,11 +50,11 @@ def on_credit(session: Session, user: User, action: Action) -> None:
         game_state.note_credit(session, profile, user, action)
     family = session.execute(
         select(FamilyMember.family_id, GreenFamily.member_count)
-        .join(GreenFamily, GreenFamily.id == FamilyMember.family_id).where(FamilyMember.user_id == user.id)
+        .join(GreenFamily, GreenFamily.id == FamilyMember.family_id)
+        .where(FamilyMember.user_id == user.id)
     ).one_or_none()
     family_id = family.family_id if family else None
-    recorded = boards.record(session, user, action, listed=not profile.hidden_from_boards, family_id=family_id,
-                             now=now)
+    recorded = boards.record(session, user, action, listed=not profile.hidden_from_boards, family_id=family_id, now=now)
     today = now.astimezone(city_zone(session)).date()
     known = None if family is None or recorded.team_total is None else (family.member_count, recorded.team_total)
     facts = game_state.facts(session, user, profile, today, family=known if family else (0, 0))
@@ -87,12 +87,19 @@ def forget(session: Session, user: User) -> None:
 
 def badge_list(session: Session, user: User, language: str | None) -> list[dict]:
     catalogue = badges.catalogue()
-    return [{"code": b.badge_code, "name": levels.name(catalogue[b.badge_code], language) if b.badge_code in catalogue
-             else b.badge_code, "awarded_at": b.awarded_at.isoformat()} for b in badges.earned(session, user)]
+    return [
+        {
+            "code": b.badge_code,
+            "name": levels.name(catalogue[b.badge_code], language) if b.badge_code in catalogue else b.badge_code,
+            "awarded_at": b.awarded_at.isoformat(),
+        }
+        for b in badges.earned(session, user)
+    ]
 
 
-def summary(session: Session, user: User, account: CarbonAccount, now: dt.datetime | None = None,
-            language: str | None = None) -> dict:
+def summary(
+    session: Session, user: User, account: CarbonAccount, now: dt.datetime | None = None, language: str | None = None
+) -> dict:
     """level, streak_days and badges for GET /account (names in `language`, else the user's setting)."""
     language = language or user.language
     today = (now or utcnow()).astimezone(city_zone(session)).date()
@@ -107,8 +114,13 @@ def summary(session: Session, user: User, account: CarbonAccount, now: dt.dateti
 
 def member_levels(session: Session, users: list[User]) -> dict[int, levels.Progress]:
     """Each family member's level (their tree in the family forest)."""
-    grams = dict(session.execute(select(CarbonAccount.user_id, CarbonAccount.co2e_grams)
-                                 .where(CarbonAccount.user_id.in_([u.id for u in users]))).all())
+    grams = dict(
+        session.execute(
+            select(CarbonAccount.user_id, CarbonAccount.co2e_grams).where(
+                CarbonAccount.user_id.in_([u.id for u in users])
+            )
+        ).all()
+    )
     return {u.id: levels.progress_for(grams.get(u.id, 0)) for u in users}
 
 

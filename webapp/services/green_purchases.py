@@ -67,12 +67,18 @@ def _quantity(action_type: ActionType, raw: Decimal | str | float) -> Decimal:
 def issued_today(session: Session, merchant: Merchant, now: dt.datetime) -> int:
     """Base credits this merchant has certified since the start of the city day."""
     start = methodology.day_start(now.astimezone(city_zone(session)).date(), city_zone(session))
-    return int(session.scalar(select(func.coalesce(func.sum(GreenPurchaseClaim.co2e_grams), 0)).where(
-        GreenPurchaseClaim.merchant_id == merchant.id, GreenPurchaseClaim.created_at >= start)))
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(GreenPurchaseClaim.co2e_grams), 0)).where(
+                GreenPurchaseClaim.merchant_id == merchant.id, GreenPurchaseClaim.created_at >= start
+            )
+        )
+    )
 
 
-def certify(session: Session, staff: User, category: str, quantity: Decimal | str, *,
-            now: dt.datetime | None = None) -> GreenPurchaseClaim:
+def certify(
+    session: Session, staff: User, category: str, quantity: Decimal | str, *, now: dt.datetime | None = None
+) -> GreenPurchaseClaim:
     """A claim code for one verified purchase, within the merchant's daily cap (409 beyond it)."""
     now = now or utcnow()
     merchant = merchants.merchant_of(session, staff)
@@ -82,17 +88,35 @@ def certify(session: Session, staff: User, category: str, quantity: Decimal | st
     factor = methodology.factor_in_force(session, action_type.factor_code, now)
     co2e = scoring.co2e_grams(amount, factor.grams_per_unit)
     # Row lock on the merchant: concurrent certifications count against the cap one at a time.
-    session.execute(update(Merchant).where(Merchant.id == merchant.id)
-                    .values(daily_issuance_cap=Merchant.daily_issuance_cap))
+    session.execute(
+        update(Merchant).where(Merchant.id == merchant.id).values(daily_issuance_cap=Merchant.daily_issuance_cap)
+    )
     session.refresh(merchant)
     if issued_today(session, merchant, now) + co2e > merchant.daily_issuance_cap:
         raise Conflict(N_("This merchant has reached today's cap for certified purchases."))
-    claim = voucher_codes.insert_unique(session, lambda code: GreenPurchaseClaim(
-        code=code, merchant_id=merchant.id, issued_by_id=staff.id, action_type_id=action_type.id,
-        quantity=amount, co2e_grams=co2e, created_at=now, expires_at=now + CLAIM_LIFETIME,
-    ))
-    accounts.audit(session, staff, "green_purchase.certified", claim, merchant_id=merchant.id,
-                   category=action_type.code, quantity=str(amount), co2e_grams=co2e)
+    claim = voucher_codes.insert_unique(
+        session,
+        lambda code: GreenPurchaseClaim(
+            code=code,
+            merchant_id=merchant.id,
+            issued_by_id=staff.id,
+            action_type_id=action_type.id,
+            quantity=amount,
+            co2e_grams=co2e,
+            created_at=now,
+            expires_at=now + CLAIM_LIFETIME,
+        ),
+    )
+    accounts.audit(
+        session,
+        staff,
+        "green_purchase.certified",
+        claim,
+        merchant_id=merchant.id,
+        category=action_type.code,
+        quantity=str(amount),
+        co2e_grams=co2e,
+    )
     return claim
 
 
@@ -112,8 +136,11 @@ def _take(session: Session, claim: GreenPurchaseClaim, user: User, now: dt.datet
         raise Forbidden(N_("Only residents claim green purchases."))
     moved = session.execute(
         update(GreenPurchaseClaim)
-        .where(GreenPurchaseClaim.id == claim.id, GreenPurchaseClaim.claimed_at.is_(None),
-               GreenPurchaseClaim.expires_at > now)
+        .where(
+            GreenPurchaseClaim.id == claim.id,
+            GreenPurchaseClaim.claimed_at.is_(None),
+            GreenPurchaseClaim.expires_at > now,
+        )
         .values(claimed_at=now, claimed_by_id=user.id)
         .returning(GreenPurchaseClaim.id)
     ).first()
@@ -124,8 +151,9 @@ def _take(session: Session, claim: GreenPurchaseClaim, user: User, now: dt.datet
         raise Conflict(N_("This code has expired."))
 
 
-def claim(session: Session, user: User, raw_code: str, *,
-          now: dt.datetime | None = None) -> tuple[Action, CarbonAccount]:
+def claim(
+    session: Session, user: User, raw_code: str, *, now: dt.datetime | None = None
+) -> tuple[Action, CarbonAccount]:
     """The resident turns a claim code into a verified, credited action."""
     now = now or utcnow()
     found = _find(session, raw_code, "claim_code")
@@ -142,8 +170,15 @@ def _log(session: Session, user: User, found: GreenPurchaseClaim, now: dt.dateti
     return action, account
 
 
-def certify_for_member(session: Session, staff: User, category: str, quantity: Decimal | str, member_code: str,
-                       *, now: dt.datetime | None = None) -> tuple[GreenPurchaseClaim, Action]:
+def certify_for_member(
+    session: Session,
+    staff: User,
+    category: str,
+    quantity: Decimal | str,
+    member_code: str,
+    *,
+    now: dt.datetime | None = None,
+) -> tuple[GreenPurchaseClaim, Action]:
     """Staff scanned the resident's member code: certify and credit in one step."""
     now = now or utcnow()
     resident = members.user_by_member_code(session, member_code or "")
@@ -185,8 +220,16 @@ actions.AFTER_CREDIT.append(_link_claimed_action)
 
 def claims_export(session: Session, user: User) -> list[dict]:
     """The privacy export's "green_purchase_claims" section: what the resident claimed."""
-    rows = session.scalars(select(GreenPurchaseClaim).where(GreenPurchaseClaim.claimed_by_id == user.id)
-                           .order_by(GreenPurchaseClaim.id))
-    return [{"claim_code": display(c), "category": c.action_type.code, "quantity": str(c.quantity),
-             "claimed_at": c.claimed_at.isoformat() if c.claimed_at else None, "action_id": c.action_id}
-            for c in rows]
+    rows = session.scalars(
+        select(GreenPurchaseClaim).where(GreenPurchaseClaim.claimed_by_id == user.id).order_by(GreenPurchaseClaim.id)
+    )
+    return [
+        {
+            "claim_code": display(c),
+            "category": c.action_type.code,
+            "quantity": str(c.quantity),
+            "claimed_at": c.claimed_at.isoformat() if c.claimed_at else None,
+            "action_id": c.action_id,
+        }
+        for c in rows
+    ]

@@ -71,7 +71,8 @@ def rank_of(session: Session, board: Board, period: str, subject_id: int) -> tup
     """(rank or None when absent or unlisted, value, listed) of one subject in one period."""
     row = session.execute(
         select(BoardScore.value, BoardScore.listed, BoardScore.reached_at).where(
-            BoardScore.board == board.value, BoardScore.period == period, BoardScore.subject_id == subject_id)
+            BoardScore.board == board.value, BoardScore.period == period, BoardScore.subject_id == subject_id
+        )
     ).one_or_none()
     if row is None:
         return None, 0, True
@@ -80,14 +81,28 @@ def rank_of(session: Session, board: Board, period: str, subject_id: int) -> tup
         return None, value, False
     start = bucket(value)
     above = select(func.coalesce(func.sum(BoardBucket.n), 0)).where(
-        BoardBucket.board == board.value, BoardBucket.period == period, BoardBucket.bucket > start)
-    ahead = select(func.count()).select_from(BoardScore).where(
-        BoardScore.board == board.value, BoardScore.period == period, BoardScore.listed.is_(True),
-        BoardScore.value >= start, BoardScore.value < bucket_end(start),
-        or_(BoardScore.value > value,
-            and_(BoardScore.value == value,
-                 or_(BoardScore.reached_at < row.reached_at,
-                     and_(BoardScore.reached_at == row.reached_at, BoardScore.subject_id < subject_id)))),
+        BoardBucket.board == board.value, BoardBucket.period == period, BoardBucket.bucket > start
+    )
+    ahead = (
+        select(func.count())
+        .select_from(BoardScore)
+        .where(
+            BoardScore.board == board.value,
+            BoardScore.period == period,
+            BoardScore.listed.is_(True),
+            BoardScore.value >= start,
+            BoardScore.value < bucket_end(start),
+            or_(
+                BoardScore.value > value,
+                and_(
+                    BoardScore.value == value,
+                    or_(
+                        BoardScore.reached_at < row.reached_at,
+                        and_(BoardScore.reached_at == row.reached_at, BoardScore.subject_id < subject_id),
+                    ),
+                ),
+            ),
+        )
     )
     counts = session.execute(select(above.scalar_subquery(), ahead.scalar_subquery())).one()
     return int(counts[0]) + int(counts[1]) + 1, value, True
@@ -118,8 +133,15 @@ def _check(board_name: str, period_name: str, limit: int) -> Board:
     return BOARDS[board_name]
 
 
-def standings(session: Session, viewer: User, board_name: str, period_name: str = "week", *, limit: int = 20,
-              now: dt.datetime | None = None) -> Standings:
+def standings(
+    session: Session,
+    viewer: User,
+    board_name: str,
+    period_name: str = "week",
+    *,
+    limit: int = 20,
+    now: dt.datetime | None = None,
+) -> Standings:
     """The top of a board and the viewer's own place (even far outside the top)."""
     board = _check(board_name, period_name, limit)
     today = (now or utcnow()).astimezone(city_zone(session)).date()
@@ -135,8 +157,10 @@ def standings(session: Session, viewer: User, board_name: str, period_name: str 
 
 def _residents(session: Session, viewer: User, key: str, limit: int) -> tuple[list[Standing], Standing | None]:
     rows = session.execute(_top(Board.RESIDENT, key, limit, User).join(User, User.id == BoardScore.subject_id))
-    items = [Standing(i, int(row.value), display_name(row.User), is_me=row.subject_id == viewer.id)
-             for i, row in enumerate(rows, 1)]
+    items = [
+        Standing(i, int(row.value), display_name(row.User), is_me=row.subject_id == viewer.id)
+        for i, row in enumerate(rows, 1)
+    ]
     me = None
     if viewer.role == Role.RESIDENT:
         rank, value, listed = rank_of(session, Board.RESIDENT, key, viewer.id)
@@ -145,8 +169,9 @@ def _residents(session: Session, viewer: User, key: str, limit: int) -> tuple[li
 
 
 def _teams(session: Session, viewer: User, key: str, limit: int) -> tuple[list[Standing], Standing | None]:
-    rows = session.execute(_top(Board.TEAM, key, limit, GreenFamily.name)
-                           .join(GreenFamily, GreenFamily.id == BoardScore.subject_id))
+    rows = session.execute(
+        _top(Board.TEAM, key, limit, GreenFamily.name).join(GreenFamily, GreenFamily.id == BoardScore.subject_id)
+    )
     family_id = session.scalar(select(FamilyMember.family_id).where(FamilyMember.user_id == viewer.id))
     items = [Standing(i, int(row.value), row.name, is_me=row.subject_id == family_id) for i, row in enumerate(rows, 1)]
     me = None
@@ -158,8 +183,12 @@ def _teams(session: Session, viewer: User, key: str, limit: int) -> tuple[list[S
 
 def district_table(session: Session, key: str) -> list[Standing]:
     """Every district with its CO2e per active resident, ranked; small cells suppressed, last."""
-    scores = {s.subject_id: s for s in session.scalars(
-        select(BoardScore).where(BoardScore.board == Board.DISTRICT.value, BoardScore.period == key))}
+    scores = {
+        s.subject_id: s
+        for s in session.scalars(
+            select(BoardScore).where(BoardScore.board == Board.DISTRICT.value, BoardScore.period == key)
+        )
+    }
     shown, suppressed = [], []
     for district in session.scalars(select(District).order_by(District.code)):
         score = scores.get(district.id)
@@ -176,7 +205,16 @@ def district_table(session: Session, key: str) -> list[Standing]:
 
 def _districts(session: Session, viewer: User, key: str, limit: int) -> tuple[list[Standing], Standing | None]:
     table = district_table(session, key)
-    mark = [Standing(s.rank, s.value, district=s.district, residents=s.residents, suppressed=s.suppressed,
-                     is_me=s.district.id == viewer.district_id) for s in table]
+    mark = [
+        Standing(
+            s.rank,
+            s.value,
+            district=s.district,
+            residents=s.residents,
+            suppressed=s.suppressed,
+            is_me=s.district.id == viewer.district_id,
+        )
+        for s in table
+    ]
     me = next((s for s in mark if s.is_me), None)
     return [s for s in mark if not s.suppressed][:limit], me

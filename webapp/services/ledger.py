@@ -21,8 +21,12 @@ from ..messages import N_
 from . import accounts
 
 # The cached columns a guarded UPDATE returns, so the ORM object stays current without a SELECT.
-CACHED = (CarbonAccount.balance, CarbonAccount.lifetime_earned, CarbonAccount.lifetime_redeemed,
-          CarbonAccount.co2e_grams)
+CACHED = (
+    CarbonAccount.balance,
+    CarbonAccount.lifetime_earned,
+    CarbonAccount.lifetime_redeemed,
+    CarbonAccount.co2e_grams,
+)
 # The account object is brought up to date from RETURNING (set_committed_value), not by the ORM.
 KEEP_OBJECTS = {"synchronize_session": False}
 CREDIT_KINDS = {EntryKind.EARN, EntryKind.BONUS, EntryKind.REFUND}
@@ -46,7 +50,8 @@ def account_for(session: Session, user: User) -> CarbonAccount:
 def locked_account(session: Session, user: User) -> CarbonAccount:
     """The resident's account, locked (as `lock_account`) and read in one statement; created on first use."""
     account = session.scalars(
-        _lock_by_user(), {"owner_id": user.id},
+        _lock_by_user(),
+        {"owner_id": user.id},
         execution_options={"populate_existing": True, "synchronize_session": False},
     ).one_or_none()
     if account is None:
@@ -114,8 +119,17 @@ def _post(
     return entry
 
 
-def _move(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],
-          reason: str | None, actor: User | None, co2e_grams: int, owner: User | None = None) -> LedgerEntry:
+def _move(
+    session: Session,
+    account: CarbonAccount,
+    kind: EntryKind,
+    amount: int,
+    cause: tuple[str, int],
+    reason: str | None,
+    actor: User | None,
+    co2e_grams: int,
+    owner: User | None = None,
+) -> LedgerEntry:
     row = session.execute(
         _move_statement(kind, bool(co2e_grams), amount < 0),
         {"account_id": account.id, "amount": amount, "needed": -amount, "co2e": co2e_grams},
@@ -159,15 +173,17 @@ def _move_statement(kind: EntryKind, with_co2e: bool, guarded: bool) -> Update:
     return stmt.values(values).returning(*(accounts.c[column.key] for column in CACHED))
 
 
-def credit(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],
-           **kwargs) -> LedgerEntry:
+def credit(
+    session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int], **kwargs
+) -> LedgerEntry:
     if kind not in CREDIT_KINDS or amount <= 0:
         raise ValueError(f"credit needs a positive amount and one of {CREDIT_KINDS}")
     return _post(session, account, kind, amount, cause, **kwargs)
 
 
-def debit(session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int],
-          **kwargs) -> LedgerEntry:
+def debit(
+    session: Session, account: CarbonAccount, kind: EntryKind, amount: int, cause: tuple[str, int], **kwargs
+) -> LedgerEntry:
     """Take credits out; InsufficientCredits (409) leaves everything unchanged."""
     if kind not in DEBIT_KINDS or amount <= 0:
         raise ValueError(f"debit needs a positive amount and one of {DEBIT_KINDS}")
@@ -189,8 +205,7 @@ def adjust(session: Session, actor: User, resident: User, amount: int, reason: s
     adjustment = Adjustment(account_id=account.id, amount=amount, reason=reason, actor_id=actor.id)
     session.add(adjustment)
     session.flush()
-    entry = _post(session, account, EntryKind.ADJUST, amount, ("adjustment", adjustment.id),
-                  reason=reason, actor=actor)
+    entry = _post(session, account, EntryKind.ADJUST, amount, ("adjustment", adjustment.id), reason=reason, actor=actor)
     accounts.audit(session, actor, "ledger.adjusted", resident, amount=amount, reason=reason)
     return entry
 
@@ -204,15 +219,20 @@ class Mismatch:
     last_balance_after: int | None
 
     def __str__(self) -> str:
-        return (f"account {self.account_id} (user {self.user_id}): balance {self.balance}, "
-                f"sum of entries {self.entries_sum}, last balance_after {self.last_balance_after}")
+        return (
+            f"account {self.account_id} (user {self.user_id}): balance {self.balance}, "
+            f"sum of entries {self.entries_sum}, last balance_after {self.last_balance_after}"
+        )
 
 
 def verify(session: Session) -> list[Mismatch]:
     """Accounts where balance != sum(entries), balance < 0, or the last running balance disagrees."""
     sums = (
-        select(LedgerEntry.account_id, func.coalesce(func.sum(LedgerEntry.amount), 0).label("total"),
-               func.max(LedgerEntry.id).label("last_id"))
+        select(
+            LedgerEntry.account_id,
+            func.coalesce(func.sum(LedgerEntry.amount), 0).label("total"),
+            func.max(LedgerEntry.id).label("last_id"),
+        )
         .group_by(LedgerEntry.account_id)
         .subquery()
     )
@@ -246,11 +266,20 @@ def export_for(session: Session, user: User) -> dict:
         return {"balance": 0, "entries": []}
     entries = session.scalars(entries_query(account).order_by(LedgerEntry.id))
     return {
-        "balance": account.balance, "lifetime_earned": account.lifetime_earned,
-        "lifetime_redeemed": account.lifetime_redeemed, "co2e_grams": account.co2e_grams,
+        "balance": account.balance,
+        "lifetime_earned": account.lifetime_earned,
+        "lifetime_redeemed": account.lifetime_redeemed,
+        "co2e_grams": account.co2e_grams,
         "entries": [
-            {"id": e.id, "kind": str(e.kind), "amount": e.amount, "balance_after": e.balance_after,
-             "cause": f"{e.cause_type}:{e.cause_id}", "reason": e.reason, "created_at": e.created_at.isoformat()}
+            {
+                "id": e.id,
+                "kind": str(e.kind),
+                "amount": e.amount,
+                "balance_after": e.balance_after,
+                "cause": f"{e.cause_type}:{e.cause_id}",
+                "reason": e.reason,
+                "created_at": e.created_at.isoformat(),
+            }
             for e in entries
         ],
     }

@@ -39,8 +39,10 @@ class Progress:
 def catalogue(directory: Path = DEFAULT_DIR) -> tuple[Level, ...]:
     """The levels, lowest first; the first starts at 0 g and thresholds strictly increase."""
     with (directory / "levels.csv").open(encoding="utf-8") as fh:
-        rows = [Level(r["code"], int(r["number"]), int(r["min_grams"]), r["name_zh"], r["name_en"])
-                for r in csv.DictReader(fh)]
+        rows = [
+            Level(r["code"], int(r["number"]), int(r["min_grams"]), r["name_zh"], r["name_en"])
+            for r in csv.DictReader(fh)
+        ]
     rows.sort(key=lambda level: level.min_grams)
     if not rows or rows[0].min_grams != 0:
         raise ValueError("levels.csv: the first level must start at 0 g")

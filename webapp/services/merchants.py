@@ -45,8 +45,7 @@ def _text(value: str | None, field: str, low: int, high: int) -> str:
     value = " ".join((value or "").split())
     if not low <= len(value) <= high:
         # marshmallow's own message, which webapp.validation_messages translates with its numbers
-        raise Invalid(N_("Some fields are not valid."),
-                      {field: [LENGTH_MESSAGE.format(min=low, max=high)]})
+        raise Invalid(N_("Some fields are not valid."), {field: [LENGTH_MESSAGE.format(min=low, max=high)]})
     return value
 
 
@@ -58,8 +57,9 @@ def _category(value: str) -> MerchantCategory:
 
 
 def _name_taken(session: Session, name: str) -> bool:
-    return bool(session.scalar(select(func.count()).select_from(Merchant).where(
-        func.lower(Merchant.name) == name.lower())))
+    return bool(
+        session.scalar(select(func.count()).select_from(Merchant).where(func.lower(Merchant.name) == name.lower()))
+    )
 
 
 def _insert(session: Session, merchant: Merchant) -> Merchant:
@@ -119,8 +119,9 @@ def decide(session: Session, actor: User, merchant_id: int, decision: str, note:
     merchant.status = target
     merchant.decided_at = utcnow()
     session.flush()
-    accounts.audit(session, actor, f"merchant.{decision}", merchant, before=str(before), after=str(target),
-                   note=note.strip()[:500])
+    accounts.audit(
+        session, actor, f"merchant.{decision}", merchant, before=str(before), after=str(target), note=note.strip()[:500]
+    )
     return merchant
 
 
@@ -144,8 +145,11 @@ def list_merchants(session: Session, status: MerchantStatus | None = None) -> li
 
 
 def staff_of(session: Session, merchant: Merchant) -> list[User]:
-    return list(session.scalars(select(User).where(User.merchant_id == merchant.id, User.deleted_at.is_(None))
-                                .order_by(User.id)))
+    return list(
+        session.scalars(
+            select(User).where(User.merchant_id == merchant.id, User.deleted_at.is_(None)).order_by(User.id)
+        )
+    )
 
 
 def ensure_by_name(session: Session, name: str, district: str | None = None) -> Merchant:
@@ -155,8 +159,16 @@ def ensure_by_name(session: Session, name: str, district: str | None = None) -> 
     if merchant is not None:
         return merchant
     district_id = accounts.district_by_code(session, district).id if district else None
-    merchant = _insert(session, Merchant(name=name, district_id=district_id, category=MerchantCategory.OTHER,
-                                         status=MerchantStatus.APPROVED, decided_at=utcnow()))
+    merchant = _insert(
+        session,
+        Merchant(
+            name=name,
+            district_id=district_id,
+            category=MerchantCategory.OTHER,
+            status=MerchantStatus.APPROVED,
+            decided_at=utcnow(),
+        ),
+    )
     accounts.audit(session, None, "merchant.created", merchant, name=name)
     return merchant
 
@@ -172,12 +184,12 @@ def attach_staff(session: Session, actor: User | None, user: User, merchant: Mer
     accounts.audit(session, actor, "merchant.staff_attached", user, merchant_id=merchant.id)
 
 
-def create_staff(session: Session, actor: User, merchant_id: int, *, login: str, password: str,
-                 nickname: str | None = None) -> User:
+def create_staff(
+    session: Session, actor: User, merchant_id: int, *, login: str, password: str, nickname: str | None = None
+) -> User:
     """An admin creates a staff account that belongs to this merchant."""
     merchant = get(session, merchant_id)
-    user = accounts.create_user(session, actor, role=Role.MERCHANT, login=login, password=password,
-                                nickname=nickname)
+    user = accounts.create_user(session, actor, role=Role.MERCHANT, login=login, password=password, nickname=nickname)
     attach_staff(session, actor, user, merchant)
     return user
 

@@ -165,9 +165,9 @@ def current_factors(session: Session, at: dt.datetime | None = None) -> dict[str
 
 
 def factor_history(session: Session, code: str) -> list[EmissionFactor]:
-    return list(session.scalars(
-        select(EmissionFactor).where(EmissionFactor.code == code).order_by(EmissionFactor.version)
-    ))
+    return list(
+        session.scalars(select(EmissionFactor).where(EmissionFactor.code == code).order_by(EmissionFactor.version))
+    )
 
 
 def all_factor_versions(session: Session) -> dict[str, list[EmissionFactor]]:
@@ -230,8 +230,16 @@ def publish_version(
     )
     session.add(factor)
     session.flush()
-    accounts.audit(session, actor, "factor.published", factor, code=code, version=factor.version,
-                   grams_per_unit=str(value), effective_from=effective_from.isoformat())
+    accounts.audit(
+        session,
+        actor,
+        "factor.published",
+        factor,
+        code=code,
+        version=factor.version,
+        grams_per_unit=str(value),
+        effective_from=effective_from.isoformat(),
+    )
     return factor
 
 

@@ -22,8 +22,13 @@ BANNER_RESULT_DAYS = 3
 INBOX_LIMIT = 50
 
 
-def broadcast(session: Session, campaign: Campaign, kind: NoticeKind, data: dict[str, Any] | None = None,
-              now: dt.datetime | None = None) -> Notice | None:
+def broadcast(
+    session: Session,
+    campaign: Campaign,
+    kind: NoticeKind,
+    data: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> Notice | None:
     """Write the campaign's notice of this kind, or nothing if it exists (the unique key decides)."""
     notice = Notice(kind=kind, campaign_id=campaign.id, data=data or {}, created_at=now or utcnow())
     try:
@@ -35,9 +40,7 @@ def broadcast(session: Session, campaign: Campaign, kind: NoticeKind, data: dict
 
 
 def has_notice(session: Session, campaign: Campaign, kind: NoticeKind) -> bool:
-    return session.scalar(
-        select(Notice.id).where(Notice.campaign_id == campaign.id, Notice.kind == kind)
-    ) is not None
+    return session.scalar(select(Notice.id).where(Notice.campaign_id == campaign.id, Notice.kind == kind)) is not None
 
 
 def of_campaign(session: Session, campaign: Campaign) -> list[Notice]:
@@ -57,8 +60,7 @@ def _for_reader(user: User):
         select(Notice, Campaign, Challenge)
         .outerjoin(Challenge, Challenge.id == Notice.challenge_id)
         .outerjoin(Campaign, or_(Campaign.id == Notice.campaign_id, Campaign.id == Challenge.campaign_id))
-        .where(or_(Notice.user_id == user.id,
-                   (Notice.campaign_id.is_not(None)) & covers_district(user.district_id)))
+        .where(or_(Notice.user_id == user.id, (Notice.campaign_id.is_not(None)) & covers_district(user.district_id)))
     )
 
 
@@ -88,11 +90,14 @@ def banners(session: Session, user: User, now: dt.datetime | None = None) -> lis
     now = now or utcnow()
     rows = session.execute(
         _for_reader(user)
-        .where(Notice.user_id.is_(None), or_(
-            (Campaign.status == CampaignStatus.ACTIVE) & (Campaign.ends_at > now),
-            (Notice.kind == NoticeKind.CAMPAIGN_ENDED)
-            & (Notice.created_at > now - dt.timedelta(days=BANNER_RESULT_DAYS)),
-        ))
+        .where(
+            Notice.user_id.is_(None),
+            or_(
+                (Campaign.status == CampaignStatus.ACTIVE) & (Campaign.ends_at > now),
+                (Notice.kind == NoticeKind.CAMPAIGN_ENDED)
+                & (Notice.created_at > now - dt.timedelta(days=BANNER_RESULT_DAYS)),
+            ),
+        )
         .order_by(Notice.id.desc())
     ).all()
     shown: dict[int, Banner] = {}
@@ -102,22 +107,26 @@ def banners(session: Session, user: User, now: dt.datetime | None = None) -> lis
         progress = []
         if notice.kind in (NoticeKind.CAMPAIGN_STARTED, NoticeKind.CAMPAIGN_ENDING):
             done = {c.challenge_id for c in _completions(session, user, campaign)}
-            progress = [Progress(ch, min(credited_count(session, ch, user.id), ch.count), ch.id in done)
-                        for ch in campaign.challenges]
+            progress = [
+                Progress(ch, min(credited_count(session, ch, user.id), ch.count), ch.id in done)
+                for ch in campaign.challenges
+            ]
         shown[campaign.id] = Banner(notice, campaign, progress)
     return list(shown.values())
 
 
 def _completions(session: Session, user: User, campaign: Campaign):
     return session.scalars(
-        select(ChallengeCompletion).join(Challenge).where(
-            ChallengeCompletion.user_id == user.id, Challenge.campaign_id == campaign.id
-        )
+        select(ChallengeCompletion)
+        .join(Challenge)
+        .where(ChallengeCompletion.user_id == user.id, Challenge.campaign_id == campaign.id)
     ).all()
 
 
 def export_for(session: Session, user: User) -> list[dict]:
     """Notices addressed to this resident alone (broadcasts are not personal data)."""
     rows = session.scalars(select(Notice).where(Notice.user_id == user.id).order_by(Notice.id))
-    return [{"kind": str(n.kind), "campaign_id": n.campaign_id, "data": n.data, "created_at": n.created_at.isoformat()}
-            for n in rows]
+    return [
+        {"kind": str(n.kind), "campaign_id": n.campaign_id, "data": n.data, "created_at": n.created_at.isoformat()}
+        for n in rows
+    ]

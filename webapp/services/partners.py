@@ -93,8 +93,16 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def authenticate(session: Session, key: str | None, timestamp: str | None, signature: str | None,
-                 body: bytes, *, kind: PartnerKind, now: dt.datetime | None = None) -> Partner:
+def authenticate(
+    session: Session,
+    key: str | None,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+    *,
+    kind: PartnerKind,
+    now: dt.datetime | None = None,
+) -> Partner:
     """The signing partner; 401 for a bad key, time or signature or a replay, 403 for the wrong kind."""
     now = now or utcnow()
     partner = None
@@ -102,8 +110,11 @@ def authenticate(session: Session, key: str | None, timestamp: str | None, signa
         partner = session.scalar(select(Partner).where(Partner.key == key))
     if partner is None or not partner.active:
         raise Unauthenticated(N_("Unknown or inactive partner key."))
-    if not timestamp or not TIMESTAMP_FORMAT.fullmatch(timestamp) \
-            or abs(now.timestamp() - int(timestamp)) > SIGNATURE_WINDOW:
+    if (
+        not timestamp
+        or not TIMESTAMP_FORMAT.fullmatch(timestamp)
+        or abs(now.timestamp() - int(timestamp)) > SIGNATURE_WINDOW
+    ):
         raise Unauthenticated(N_("X-Timestamp must be the current unix time in seconds (within 300 s)."))
     expected = sign(partner.secret, timestamp, body)
     if not signature or not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
@@ -130,8 +141,14 @@ def prune_signatures(session: Session, now: dt.datetime | None = None) -> int:
     return session.execute(delete(PartnerSignature).where(PartnerSignature.created_at < cutoff)).rowcount
 
 
-def ingest(session: Session, partner: Partner, records: Sequence[Record | Malformed],
-           now: dt.datetime | None = None, *, after_each: Callable[[], None] | None = None) -> BatchResult:
+def ingest(
+    session: Session,
+    partner: Partner,
+    records: Sequence[Record | Malformed],
+    now: dt.datetime | None = None,
+    *,
+    after_each: Callable[[], None] | None = None,
+) -> BatchResult:
     """Book a batch; every record is accepted, a duplicate, or rejected with a reason code.
 
     `after_each` runs after every record: the web layer commits there, so that a batch never holds
@@ -178,8 +195,13 @@ def _known_external_ids(session: Session, partner: Partner, external_ids: Iterab
     wanted = sorted(set(external_ids))
     known: set[str] = set()
     for start in range(0, len(wanted), 500):
-        known.update(session.scalars(select(Action.external_id).where(
-            Action.partner_id == partner.id, Action.external_id.in_(wanted[start:start + 500]))))
+        known.update(
+            session.scalars(
+                select(Action.external_id).where(
+                    Action.partner_id == partner.id, Action.external_id.in_(wanted[start : start + 500])
+                )
+            )
+        )
     return known
 
 

@@ -57,8 +57,7 @@ def _activity(session: Session, user: User) -> list[dict[str, Any]]:
     events = session.scalars(
         select(AuditEvent)
         .where(
-            (AuditEvent.actor_id == user.id)
-            | ((AuditEvent.target_type == "User") & (AuditEvent.target_id == user.id))
+            (AuditEvent.actor_id == user.id) | ((AuditEvent.target_type == "User") & (AuditEvent.target_id == user.id))
         )
         .order_by(AuditEvent.id)
     )

@@ -32,10 +32,16 @@ def recap_data(session: Session, user: User, week_start: dt.date, now: dt.dateti
     """What the resident did in the week starting `week_start`, as plain JSON data."""
     per_type = session.execute(
         select(ActionType.code, func.count(), func.coalesce(func.sum(Action.co2e_grams), 0))
-        .select_from(Action).join(ActionType, ActionType.id == Action.action_type_id)
-        .where(Action.user_id == user.id, Action.status == ActionStatus.CREDITED,
-               Action.local_day >= week_start, Action.local_day < week_start + WEEK)
-        .group_by(ActionType.code).order_by(ActionType.code)
+        .select_from(Action)
+        .join(ActionType, ActionType.id == Action.action_type_id)
+        .where(
+            Action.user_id == user.id,
+            Action.status == ActionStatus.CREDITED,
+            Action.local_day >= week_start,
+            Action.local_day < week_start + WEEK,
+        )
+        .group_by(ActionType.code)
+        .order_by(ActionType.code)
     ).all()
     rank, value, listed = leaderboards.rank_of(session, Board.RESIDENT, week_key(week_start), user.id)
     before, _value, _listed = leaderboards.rank_of(session, Board.RESIDENT, week_key(week_start - WEEK), user.id)
@@ -61,27 +67,38 @@ def weekly_recaps(session: Session, now: dt.datetime | None = None, batch: int =
     users = session.scalars(
         select(User)
         .join(BoardScore, BoardScore.subject_id == User.id)
-        .where(BoardScore.board == Board.RESIDENT.value, BoardScore.period == week_key(week_start),
-               User.deleted_at.is_(None),
-               ~exists().where(WeeklyRecap.user_id == User.id, WeeklyRecap.week_start == week_start))
-        .order_by(User.id).limit(batch)
+        .where(
+            BoardScore.board == Board.RESIDENT.value,
+            BoardScore.period == week_key(week_start),
+            User.deleted_at.is_(None),
+            ~exists().where(WeeklyRecap.user_id == User.id, WeeklyRecap.week_start == week_start),
+        )
+        .order_by(User.id)
+        .limit(batch)
     ).all()
     written = 0
     for user in users:
         stmt = dialect_insert(session)(WeeklyRecap).values(
-            user_id=user.id, week_start=week_start, data=recap_data(session, user, week_start, now), created_at=now)
+            user_id=user.id, week_start=week_start, data=recap_data(session, user, week_start, now), created_at=now
+        )
         stmt = stmt.on_conflict_do_nothing(index_elements=[WeeklyRecap.user_id, WeeklyRecap.week_start])
         written += session.execute(stmt.returning(WeeklyRecap.id)).scalar() is not None
     return written
 
 
 def recaps_of(session: Session, user: User, limit: int = 12) -> list[WeeklyRecap]:
-    return list(session.scalars(select(WeeklyRecap).where(WeeklyRecap.user_id == user.id)
-                                .order_by(WeeklyRecap.week_start.desc()).limit(limit)))
-
-
+    return list(
+        session.scalars(
+            select(WeeklyRecap)
+            .where(WeeklyRecap.user_id == user.id)
+            .order_by(WeeklyRecap.week_start.desc())
+            .limit(limit)
+        )
+    )
 
 
 def export_for(session: Session, user: User) -> list[dict]:
-    return [{"week_start": r.week_start.isoformat(), "data": r.data, "created_at": r.created_at.isoformat()}
-            for r in recaps_of(session, user, limit=10_000)]
+    return [
+        {"week_start": r.week_start.isoformat(), "data": r.data, "created_at": r.created_at.isoformat()}
+        for r in recaps_of(session, user, limit=10_000)
+    ]

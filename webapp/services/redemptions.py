@@ -44,8 +44,9 @@ def _cause(redemption_id: int) -> tuple[str, int]:
     return ("redemption", redemption_id)
 
 
-def redeem(session: Session, user: User, reward_id: int, *,
-           now: dt.datetime | None = None) -> tuple[Redemption, CarbonAccount]:
+def redeem(
+    session: Session, user: User, reward_id: int, *, now: dt.datetime | None = None
+) -> tuple[Redemption, CarbonAccount]:
     """Credits for a voucher; too few credits, no stock or the limit reached is a 409 that changes nothing."""
     if user.role != Role.RESIDENT or user.deleted_at is not None:
         raise Forbidden(N_("Only residents redeem rewards."))
@@ -60,8 +61,11 @@ def redeem(session: Session, user: User, reward_id: int, *,
     session.refresh(account)
     if account.balance < reward.cost:
         raise InsufficientCredits(N_("Not enough credits."))
-    held = session.scalar(select(func.count()).select_from(Redemption).where(
-        Redemption.user_id == user.id, Redemption.reward_id == reward.id, Redemption.status.in_(HELD)))
+    held = session.scalar(
+        select(func.count())
+        .select_from(Redemption)
+        .where(Redemption.user_id == user.id, Redemption.reward_id == reward.id, Redemption.status.in_(HELD))
+    )
     if held >= reward.per_resident_limit:
         raise Conflict(N_("You have reached the limit for this reward."))
     with session.begin_nested():  # stock, voucher and debit move together or not at all
@@ -73,18 +77,25 @@ def redeem(session: Session, user: User, reward_id: int, *,
         ).first()
         if taken is None:
             raise Conflict(N_("This reward is out of stock."))
-        redemption = voucher_codes.insert_unique(session, lambda code: Redemption(
-            code=code, reward_id=reward.id, merchant_id=reward.merchant_id, user_id=user.id, cost=taken.cost,
-            status=RedemptionStatus.ISSUED, created_at=now,
-            expires_at=min(now + VOUCHER_LIFETIME, reward.valid_until),
-        ))
+        redemption = voucher_codes.insert_unique(
+            session,
+            lambda code: Redemption(
+                code=code,
+                reward_id=reward.id,
+                merchant_id=reward.merchant_id,
+                user_id=user.id,
+                cost=taken.cost,
+                status=RedemptionStatus.ISSUED,
+                created_at=now,
+                expires_at=min(now + VOUCHER_LIFETIME, reward.valid_until),
+            ),
+        )
         ledger.debit(session, account, EntryKind.REDEEM, taken.cost, _cause(redemption.id))
     session.refresh(reward)
     return redemption, account
 
 
-def _close(session: Session, redemption: Redemption, status: RedemptionStatus, now: dt.datetime,
-           *conditions) -> bool:
+def _close(session: Session, redemption: Redemption, status: RedemptionStatus, now: dt.datetime, *conditions) -> bool:
     """issued -> cancelled/expired with the credits and the stock back; False when no longer issued."""
     owner = session.get(User, redemption.user_id)
     account = ledger.account_for(session, owner)
@@ -158,8 +169,12 @@ def fulfil(session: Session, staff: User, raw_code: str, *, now: dt.datetime | N
     approved = exists().where(Merchant.id == Redemption.merchant_id, Merchant.status == MerchantStatus.APPROVED)
     moved = session.execute(
         update(Redemption)
-        .where(Redemption.id == redemption.id, Redemption.status == RedemptionStatus.ISSUED,
-               Redemption.expires_at > now, approved)
+        .where(
+            Redemption.id == redemption.id,
+            Redemption.status == RedemptionStatus.ISSUED,
+            Redemption.expires_at > now,
+            approved,
+        )
         .values(status=RedemptionStatus.FULFILLED, fulfilled_at=now, fulfilled_by_id=staff.id)
         .returning(Redemption.id)
     ).first()

@@ -103,8 +103,7 @@ def own(session: Session, staff: User, reward_id: int) -> Reward:
     return reward
 
 
-def update(session: Session, staff: User, reward_id: int, data: RewardInput, *,
-           active: bool | None = None) -> Reward:
+def update(session: Session, staff: User, reward_id: int, data: RewardInput, *, active: bool | None = None) -> Reward:
     """Edit, pause (active False) or resume; a new stock is the number left from now on."""
     reward = own(session, staff, reward_id)
     _check(data)
@@ -169,8 +168,13 @@ def visible(now: dt.datetime) -> list:
     ]
 
 
-def catalogue_query(session: Session, *, district: str | None = None, home_district_id: int | None = None,
-                    now: dt.datetime | None = None) -> Select:
+def catalogue_query(
+    session: Session,
+    *,
+    district: str | None = None,
+    home_district_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Select:
     """Visible rewards: the resident's own district first, then the cheapest, then the oldest."""
     stmt = select(Reward).join(Merchant, Merchant.id == Reward.merchant_id).where(*visible(now or utcnow()))
     if district:

@@ -48,8 +48,11 @@ def current_month(session: Session, now: dt.datetime | None = None) -> str:
 
 
 def _fulfilled(m: Month):
-    return (Redemption.status == RedemptionStatus.FULFILLED, Redemption.fulfilled_at >= m.starts_at,
-            Redemption.fulfilled_at < m.ends_at)
+    return (
+        Redemption.status == RedemptionStatus.FULFILLED,
+        Redemption.fulfilled_at >= m.starts_at,
+        Redemption.fulfilled_at < m.ends_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -69,14 +72,25 @@ def statement(session: Session, staff: User, raw_month: str) -> Statement:
 
 
 def statement_for(session: Session, merchant: Merchant, m: Month) -> Statement:
-    rows = list(session.scalars(
-        select(Redemption).where(Redemption.merchant_id == merchant.id, *_fulfilled(m))
-        .order_by(Redemption.fulfilled_at, Redemption.id)
-    ))
+    rows = list(
+        session.scalars(
+            select(Redemption)
+            .where(Redemption.merchant_id == merchant.id, *_fulfilled(m))
+            .order_by(Redemption.fulfilled_at, Redemption.id)
+        )
+    )
     by_reward: dict[int, dict] = {}
     for r in rows:
-        line = by_reward.setdefault(r.reward_id, {"reward_id": r.reward_id, "title": r.reward.title_zh,
-                                                  "title_en": r.reward.title_en, "count": 0, "credits": 0})
+        line = by_reward.setdefault(
+            r.reward_id,
+            {
+                "reward_id": r.reward_id,
+                "title": r.reward.title_zh,
+                "title_en": r.reward.title_en,
+                "count": 0,
+                "credits": 0,
+            },
+        )
         line["count"] += 1
         line["credits"] += r.cost
     return Statement(merchant, m, rows, list(by_reward.values()), len(rows), sum(r.cost for r in rows))
@@ -87,11 +101,22 @@ def statement_csv(session: Session, st: Statement) -> str:
     zone = city_zone(session)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["merchant", "month", "redemption_id", "voucher_code", "reward_id", "reward", "credits",
-                     "fulfilled_at"])
+    writer.writerow(
+        ["merchant", "month", "redemption_id", "voucher_code", "reward_id", "reward", "credits", "fulfilled_at"]
+    )
     for r in st.rows:
-        writer.writerow([_safe(st.merchant.name), st.month.label, r.id, voucher_codes.display(r.code), r.reward_id,
-                         _safe(r.reward.title_zh), r.cost, r.fulfilled_at.astimezone(zone).isoformat()])
+        writer.writerow(
+            [
+                _safe(st.merchant.name),
+                st.month.label,
+                r.id,
+                voucher_codes.display(r.code),
+                r.reward_id,
+                _safe(r.reward.title_zh),
+                r.cost,
+                r.fulfilled_at.astimezone(zone).isoformat(),
+            ]
+        )
     writer.writerow([_safe(st.merchant.name), st.month.label, "", "", "", "TOTAL", st.credits, ""])
     return out.getvalue()
 
@@ -134,8 +159,9 @@ def liability(session: Session, raw_month: str) -> Liability:
         for merchant in merchants.list_merchants(session)
     ]
     held = int(session.scalar(select(func.coalesce(func.sum(CarbonAccount.balance), 0))))
-    return Liability(m, totals, held, sum(t.outstanding_count for t in totals),
-                     sum(t.outstanding_credits for t in totals))
+    return Liability(
+        m, totals, held, sum(t.outstanding_count for t in totals), sum(t.outstanding_credits for t in totals)
+    )
 
 
 def _by_merchant(session: Session, stmt) -> dict[int, tuple[int, int]]:

@@ -14,9 +14,12 @@ ONE_DAY = dt.timedelta(days=1)
 
 def credited_days(session: Session, user: User, since: dt.date | None = None) -> list[dt.date]:
     """The distinct city days with a credited action, newest first."""
-    stmt = select(Action.local_day).where(
-        Action.user_id == user.id, Action.status == ActionStatus.CREDITED
-    ).distinct().order_by(Action.local_day.desc())
+    stmt = (
+        select(Action.local_day)
+        .where(Action.user_id == user.id, Action.status == ActionStatus.CREDITED)
+        .distinct()
+        .order_by(Action.local_day.desc())
+    )
     if since is not None:
         stmt = stmt.where(Action.local_day >= since)
     return list(session.scalars(stmt))

@@ -41,7 +41,7 @@ BLUEPRINTS = [
 def significant(value, digits: int = 3) -> str:
     """A number for people: 52, 40.7, 0.00627 — never 0.0 for a small positive factor."""
     number = float(value)
-    if number == 0 or abs(number) >= 10 ** digits:
+    if number == 0 or abs(number) >= 10**digits:
         return f"{number:,.0f}"
     return f"{number:.{digits}g}"
 

@@ -47,8 +47,9 @@ def users():
 @bp.route("/review")
 @roles_required(Role.ADMIN)
 def review():
-    return render_template("admin/review.html", rows=actions.pending_queue(db.session), form=EmptyForm(),
-                           reasons=actions.REASONS)
+    return render_template(
+        "admin/review.html", rows=actions.pending_queue(db.session), form=EmptyForm(), reasons=actions.REASONS
+    )
 
 
 @bp.route("/review/<int:action_id>", methods=["POST"])
@@ -77,9 +78,16 @@ def factors():
     if form.validate_on_submit():
         try:
             factor = methodology.publish_version(
-                db.session, current_user.user, code, grams_per_unit=form.grams_per_unit.data,
-                effective_from=form.effective_from.data, source=form.source.data, formula=form.formula.data or "",
-                year=form.year.data, confidence=form.confidence.data, notes=form.notes.data or "",
+                db.session,
+                current_user.user,
+                code,
+                grams_per_unit=form.grams_per_unit.data,
+                effective_from=form.effective_from.data,
+                source=form.source.data,
+                formula=form.formula.data or "",
+                year=form.year.data,
+                confidence=form.confidence.data,
+                notes=form.notes.data or "",
             )
         except DomainError as error:
             show_error(form, error)

@@ -56,9 +56,7 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit("30/minute", methods=["POST"], deduct_when=lambda r: r.status_code == 401)
-@limiter.limit(
-    "5/minute;20/hour", key_func=login_key, methods=["POST"], deduct_when=lambda r: r.status_code == 401
-)
+@limiter.limit("5/minute;20/hour", key_func=login_key, methods=["POST"], deduct_when=lambda r: r.status_code == 401)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("resident.home"))

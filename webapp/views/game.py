@@ -65,41 +65,58 @@ def boards():
     if board not in leaderboards.BOARDS or period not in leaderboards.PERIODS:
         abort(404)
     result = leaderboards.standings(db.session, current_user.user, board, period)
-    return render_template("game/leaderboards.html", result=result, boards=leaderboards.BOARDS,
-                           periods=leaderboards.PERIODS)
+    return render_template(
+        "game/leaderboards.html", result=result, boards=leaderboards.BOARDS, periods=leaderboards.PERIODS
+    )
 
 
 @bp.route("/badges")
 @roles_required(Role.RESIDENT)
 def badge_page():
     earned = {b.badge_code: b for b in badges.earned(db.session, current_user.user)}
-    return render_template("game/badges.html", catalogue=badges.catalogue(), earned=earned,
-                           panel=gamification.panel(db.session, current_user.user))
+    return render_template(
+        "game/badges.html",
+        catalogue=badges.catalogue(),
+        earned=earned,
+        panel=gamification.panel(db.session, current_user.user),
+    )
 
 
 @bp.route("/recaps")
 @roles_required(Role.RESIDENT)
 def recap_page():
-    return render_template("game/recaps.html", recaps=recaps.recaps_of(db.session, current_user.user),
-                           catalogue=badges.catalogue())
+    return render_template(
+        "game/recaps.html", recaps=recaps.recaps_of(db.session, current_user.user), catalogue=badges.catalogue()
+    )
 
 
 def _family_page(status: int = 200, **forms):
     user = current_user.user
     family = families.family_of(db.session, user)
-    context: dict = {"create_form": forms.get("create_form") or FamilyNameForm(),
-                     "join_form": forms.get("join_form") or JoinForm(), "form": EmptyForm()}
+    context: dict = {
+        "create_form": forms.get("create_form") or FamilyNameForm(),
+        "join_form": forms.get("join_form") or JoinForm(),
+        "form": EmptyForm(),
+    }
     if family is not None:
         view = families.overview(db.session, user)
         join_url = url_for("game.join_by_link", code=family.invite_code, _external=True) if family.invite_code else ""
         hand_over = HandOverForm()
-        hand_over.member.choices = [SelectChoice(u.id, leaderboards.display_name(u) or _("A resident"))
-                                    for _m, u in view["members"] if u.id != user.id]
-        context.update(view=view, join_url=join_url, qr=qr_svg(join_url) if join_url else "",
-                       code=families.display_code(family.invite_code), hand_over_form=hand_over,
-                       trees=gamification.trees(view["totals"]["all"]),
-                       member_levels=gamification.member_levels(db.session, [u for _m, u in view["members"]]),
-                       member_names={u.id: leaderboards.display_name(u) for _m, u in view["members"]})
+        hand_over.member.choices = [
+            SelectChoice(u.id, leaderboards.display_name(u) or _("A resident"))
+            for _m, u in view["members"]
+            if u.id != user.id
+        ]
+        context.update(
+            view=view,
+            join_url=join_url,
+            qr=qr_svg(join_url) if join_url else "",
+            code=families.display_code(family.invite_code),
+            hand_over_form=hand_over,
+            trees=gamification.trees(view["totals"]["all"]),
+            member_levels=gamification.member_levels(db.session, [u for _m, u in view["members"]]),
+            member_names={u.id: leaderboards.display_name(u) for _m, u in view["members"]},
+        )
     return render_template("game/family.html", **context), status
 
 
@@ -172,8 +189,10 @@ def leave_family():
 @bp.route("/family/code", methods=["POST"])
 @roles_required(Role.RESIDENT)
 def renew_code():
-    return _post_and_return(lambda: families.new_code(db.session, current_user.user),
-                           _("New invite code made; the old one no longer works."))
+    return _post_and_return(
+        lambda: families.new_code(db.session, current_user.user),
+        _("New invite code made; the old one no longer works."),
+    )
 
 
 @bp.route("/family/hand-over", methods=["POST"])
@@ -183,8 +202,9 @@ def hand_over():
     if member is None:
         flash(_("Choose another member of your family."), "error")
         return redirect(url_for("game.family"))
-    return _post_and_return(lambda: families.hand_over(db.session, current_user.user, member),
-                           _("The family has a new founder."))
+    return _post_and_return(
+        lambda: families.hand_over(db.session, current_user.user, member), _("The family has a new founder.")
+    )
 
 
 @bp.route("/settings", methods=["POST"])
@@ -193,6 +213,10 @@ def settings():
     form = BoardsSettingsForm()
     if form.validate_on_submit():
         gamification.set_hidden(db.session, current_user.user, bool(form.hidden_from_boards.data))
-        flash(_("You are hidden from the leaderboards.") if form.hidden_from_boards.data
-              else _("You appear on the leaderboards again."), "success")
+        flash(
+            _("You are hidden from the leaderboards.")
+            if form.hidden_from_boards.data
+            else _("You appear on the leaderboards again."),
+            "success",
+        )
     return redirect(url_for("resident.profile"))

@@ -45,8 +45,12 @@ def apply():
         SelectChoice(d.code, localized(d, "name")) for d in city.districts(db.session)
     ]
     if form.validate_on_submit():
-        data = merchants.Application(**{name: form[name].data for name in (
-            "name", "district", "address", "category", "contact_name", "contact_phone")})
+        data = merchants.Application(
+            **{
+                name: form[name].data
+                for name in ("name", "district", "address", "category", "contact_name", "contact_phone")
+            }
+        )
         try:
             merchants.apply(db.session, data)
         except DomainError as error:
@@ -68,31 +72,45 @@ def home():
     if current_user.merchant_id is None:
         return render_template("merchant/home.html", merchant=None)
     merchant = _merchant()
-    return render_template("merchant/home.html", merchant=merchant,
-                           certified_today=green_purchases.issued_today(db.session, merchant, utcnow()))
+    return render_template(
+        "merchant/home.html",
+        merchant=merchant,
+        certified_today=green_purchases.issued_today(db.session, merchant, utcnow()),
+    )
 
 
 @bp.route("/rewards")
 @roles_required(Role.MERCHANT)
 def reward_list():
-    return render_template("merchant/rewards.html", merchant=_merchant(),
-                           rows=rewards.of_merchant(db.session, current_user.user), form=EmptyForm())
+    return render_template(
+        "merchant/rewards.html",
+        merchant=_merchant(),
+        rows=rewards.of_merchant(db.session, current_user.user),
+        form=EmptyForm(),
+    )
 
 
 def _reward_input(form: RewardForm) -> RewardInput:
     starts, ends = form.moments(city_zone(db.session))
     return RewardInput(
-        title=form.title.data, title_en=form.title_en.data or "", description=form.description.data or "",
-        description_en=form.description_en.data or "", cost=form.cost.data, stock=form.stock.data,
-        per_resident_limit=form.per_resident_limit.data, valid_from=starts, valid_until=ends,
+        title=form.title.data,
+        title_en=form.title_en.data or "",
+        description=form.description.data or "",
+        description_en=form.description_en.data or "",
+        cost=form.cost.data,
+        stock=form.stock.data,
+        per_resident_limit=form.per_resident_limit.data,
+        valid_from=starts,
+        valid_until=ends,
     )
 
 
 def _save_image(form: RewardForm, reward_id: int) -> None:
     upload = form.image.data
     if upload and getattr(upload, "filename", ""):
-        rewards.set_image(db.session, current_user.user, reward_id, upload.read(rewards.MAX_IMAGE_BYTES + 1),
-                          upload_dir())
+        rewards.set_image(
+            db.session, current_user.user, reward_id, upload.read(rewards.MAX_IMAGE_BYTES + 1), upload_dir()
+        )
 
 
 @bp.route("/rewards/new", methods=["GET", "POST"])
@@ -119,13 +137,19 @@ def reward_edit(reward_id: int):
     form = RewardForm()
     if not form.is_submitted():
         zone = city_zone(db.session)
-        form.process(data={
-            "title": reward.title_zh, "title_en": reward.title_en, "description": reward.description_zh,
-            "description_en": reward.description_en, "cost": reward.cost, "stock": reward.stock,
-            "per_resident_limit": reward.per_resident_limit,
-            "valid_from": reward.valid_from.astimezone(zone).replace(tzinfo=None),
-            "valid_until": reward.valid_until.astimezone(zone).replace(tzinfo=None),
-        })
+        form.process(
+            data={
+                "title": reward.title_zh,
+                "title_en": reward.title_en,
+                "description": reward.description_zh,
+                "description_en": reward.description_en,
+                "cost": reward.cost,
+                "stock": reward.stock,
+                "per_resident_limit": reward.per_resident_limit,
+                "valid_from": reward.valid_from.astimezone(zone).replace(tzinfo=None),
+                "valid_until": reward.valid_until.astimezone(zone).replace(tzinfo=None),
+            }
+        )
     elif form.validate():
         try:
             rewards.update(db.session, current_user.user, reward_id, _reward_input(form))
@@ -160,8 +184,9 @@ def counter():
             voucher = redemptions.at_counter(db.session, current_user.user, code)
         except DomainError as exc:
             error, status = _(exc.message), exc.status
-    return render_template("merchant/counter.html", merchant=merchant, code=code, voucher=voucher, error=error,
-                           form=EmptyForm()), status
+    return render_template(
+        "merchant/counter.html", merchant=merchant, code=code, voucher=voucher, error=error, form=EmptyForm()
+    ), status
 
 
 @bp.route("/counter/fulfil", methods=["POST"])
@@ -183,17 +208,18 @@ def fulfil():
 def green_purchase():
     merchant = _merchant()
     form = GreenPurchaseForm()
-    form.category.choices = [SelectChoice(t.code, localized(t, "name"))
-                             for t in green_purchases.purchase_types(db.session)]
+    form.category.choices = [
+        SelectChoice(t.code, localized(t, "name")) for t in green_purchases.purchase_types(db.session)
+    ]
     if form.validate_on_submit():
         try:
             if form.member_code.data:
                 claim, action = green_purchases.certify_for_member(
-                    db.session, current_user.user, form.category.data, form.quantity.data, form.member_code.data)
+                    db.session, current_user.user, form.category.data, form.quantity.data, form.member_code.data
+                )
                 flash(_("Credited to the resident: %(credits)s credits.", credits=action.credits), "success")
             else:
-                claim = green_purchases.certify(db.session, current_user.user, form.category.data,
-                                                form.quantity.data)
+                claim = green_purchases.certify(db.session, current_user.user, form.category.data, form.quantity.data)
         except DomainError as error:
             show_error(form, error)
             return render_template("merchant/green_purchase.html", form=form, merchant=merchant), error.status

@@ -32,9 +32,15 @@ bp = Blueprint("merchant_admin", __name__, url_prefix="/admin/merchants")
 def merchant_list():
     raw = request.args.get("status") or None
     status = MerchantStatus(raw) if raw in {s.value for s in MerchantStatus} else None
-    return render_template("merchant/admin_list.html", rows=merchants.list_merchants(db.session, status),
-                           status=status, statuses=list(MerchantStatus), decisions_for=merchants.decisions_for,
-                           labels=DECISION_LABELS, form=DecisionForm())
+    return render_template(
+        "merchant/admin_list.html",
+        rows=merchants.list_merchants(db.session, status),
+        status=status,
+        statuses=list(MerchantStatus),
+        decisions_for=merchants.decisions_for,
+        labels=DECISION_LABELS,
+        form=DecisionForm(),
+    )
 
 
 def _detail(merchant_id: int, *, staff_form=None, cap_form=None, attach_form=None, status: int = 200):
@@ -43,12 +49,19 @@ def _detail(merchant_id: int, *, staff_form=None, cap_form=None, attach_form=Non
     attach_form = attach_form or AttachStaffForm()
     attach_form.user.choices = [
         SelectChoice(str(u.id), f"{u.nickname} ({u.phone or u.email})")
-        for u in accounts.list_users(db.session, Role.MERCHANT) if u.merchant_id != merchant.id
+        for u in accounts.list_users(db.session, Role.MERCHANT)
+        if u.merchant_id != merchant.id
     ]
     return render_template(
-        "merchant/admin_detail.html", merchant=merchant, staff=merchants.staff_of(db.session, merchant),
-        staff_form=staff_form or MerchantStaffForm(), cap_form=cap_form, attach_form=attach_form,
-        decisions_for=merchants.decisions_for, labels=DECISION_LABELS, form=DecisionForm(),
+        "merchant/admin_detail.html",
+        merchant=merchant,
+        staff=merchants.staff_of(db.session, merchant),
+        staff_form=staff_form or MerchantStaffForm(),
+        cap_form=cap_form,
+        attach_form=attach_form,
+        decisions_for=merchants.decisions_for,
+        labels=DECISION_LABELS,
+        form=DecisionForm(),
     ), status
 
 
@@ -68,8 +81,10 @@ def decide(merchant_id: int, decision: str):
         except DomainError as error:
             flash(_(error.message), "error")
         else:
-            flash(_("%(name)s is now: %(status)s.", name=merchant.name,
-                    status=MERCHANT_STATUS_LABELS[merchant.status]), "success")
+            flash(
+                _("%(name)s is now: %(status)s.", name=merchant.name, status=MERCHANT_STATUS_LABELS[merchant.status]),
+                "success",
+            )
     if request.form.get("back") == "list":
         return redirect(url_for("merchant_admin.merchant_list"))
     return redirect(url_for("merchant_admin.detail", merchant_id=merchant_id))
@@ -96,8 +111,14 @@ def create_staff(merchant_id: int):
     form = MerchantStaffForm()
     if form.validate_on_submit():
         try:
-            user = merchants.create_staff(db.session, current_user.user, merchant_id, login=form.login.data,
-                                          password=form.password.data, nickname=form.nickname.data)
+            user = merchants.create_staff(
+                db.session,
+                current_user.user,
+                merchant_id,
+                login=form.login.data,
+                password=form.password.data,
+                nickname=form.nickname.data,
+            )
         except DomainError as error:
             show_error(form, error)
             return _detail(merchant_id, staff_form=form, status=error.status)

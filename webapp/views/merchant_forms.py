@@ -67,8 +67,9 @@ class ApplicationForm(FlaskForm):
     name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=80)])
     district = SelectField(_l("District"), validators=[DataRequired()])
     address = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
-    category = SelectField(_l("Category"),
-                           choices=[SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()])
+    category = SelectField(
+        _l("Category"), choices=[SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()]
+    )
     contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=40)])
     contact_phone = TelField(_l("Contact phone"), validators=[DataRequired(), Length(max=20)])
 
@@ -80,8 +81,9 @@ class RewardForm(FlaskForm):
     description_en = TextAreaField(_l("Description (English, optional)"), validators=[Optional(), Length(max=2000)])
     cost = IntegerField(_l("Cost in credits"), validators=[InputRequired(), NumberRange(min=1, max=10_000_000)])
     stock = IntegerField(_l("Stock"), validators=[InputRequired(), NumberRange(min=0, max=1_000_000)])
-    per_resident_limit = IntegerField(_l("Limit per resident"), default=1,
-                                      validators=[InputRequired(), NumberRange(min=1, max=100)])
+    per_resident_limit = IntegerField(
+        _l("Limit per resident"), default=1, validators=[InputRequired(), NumberRange(min=1, max=100)]
+    )
     valid_from = DateTimeLocalField(_l("Valid from"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     valid_until = DateTimeLocalField(_l("Valid until"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     image = FileField(_l("Image (PNG, JPEG or WebP, at most 1 MB; optional)"))
@@ -94,8 +96,9 @@ class RewardForm(FlaskForm):
 class GreenPurchaseForm(FlaskForm):
     category = SelectField(_l("Green purchase"), validators=[DataRequired()])
     quantity = DecimalField(_l("Quantity"), places=None, validators=[DataRequired()])
-    member_code = StringField(_l("Resident's member code (optional: credit at once)"),
-                              validators=[Optional(), Length(max=40)])
+    member_code = StringField(
+        _l("Resident's member code (optional: credit at once)"), validators=[Optional(), Length(max=40)]
+    )
 
 
 class MerchantStaffForm(FlaskForm):
@@ -109,8 +112,10 @@ class AttachStaffForm(FlaskForm):
 
 
 class CapForm(FlaskForm):
-    daily_issuance_cap = IntegerField(_l("Daily cap for certified purchases (credits)"),
-                                      validators=[InputRequired(), NumberRange(min=0, max=10_000_000)])
+    daily_issuance_cap = IntegerField(
+        _l("Daily cap for certified purchases (credits)"),
+        validators=[InputRequired(), NumberRange(min=0, max=10_000_000)],
+    )
 
 
 class DecisionForm(FlaskForm):

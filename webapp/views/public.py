@@ -32,8 +32,11 @@ def privacy():
 @bp.route("/methodology")
 @public
 def methodology_page():
-    return render_template("public/methodology.html", types=methodology.published_types(db.session),
-                           equivalences=methodology.equivalence_sources())
+    return render_template(
+        "public/methodology.html",
+        types=methodology.published_types(db.session),
+        equivalences=methodology.equivalence_sources(),
+    )
 
 
 @bp.route("/language/<code>", methods=["POST"])

@@ -119,13 +119,13 @@ def edit(campaign_id: int):
             campaigns.update_campaign(db.session, current_user.user, campaign.id, changes, now=now)
         except DomainError as error:
             _show(form, error)
-            return render_template("publicity/form.html", form=form, campaign=campaign, live=live,
-                                   names=_type_names()), error.status
+            return render_template(
+                "publicity/form.html", form=form, campaign=campaign, live=live, names=_type_names()
+            ), error.status
         flash(_("Campaign saved."), "success")
         return redirect(url_for("publicity.detail", campaign_id=campaign.id))
     status = 422 if form.is_submitted() else 200
-    return render_template("publicity/form.html", form=form, campaign=campaign, live=live,
-                           names=_type_names()), status
+    return render_template("publicity/form.html", form=form, campaign=campaign, live=live, names=_type_names()), status
 
 
 def _preview(campaign: Campaign) -> list[dict]:
@@ -138,11 +138,15 @@ def _preview(campaign: Campaign) -> list[dict]:
     shown = []
     for code, label in LANGUAGES.items():
         with force_locale(code):
-            banner = notices.Banner(Notice(kind=NoticeKind.CAMPAIGN_STARTED, campaign_id=campaign.id),
-                                    campaign, [notices.Progress(ch, 0, False) for ch in campaign.challenges])
+            banner = notices.Banner(
+                Notice(kind=NoticeKind.CAMPAIGN_STARTED, campaign_id=campaign.id),
+                campaign,
+                [notices.Progress(ch, 0, False) for ch in campaign.challenges],
+            )
             html = render_template("resident/_campaign_banners.html", banners=[banner], preview=True)
-            texts = [notice_text(Notice(kind=kind, campaign_id=campaign.id, data=data), campaign)
-                     for kind, data in samples]
+            texts = [
+                notice_text(Notice(kind=kind, campaign_id=campaign.id, data=data), campaign) for kind, data in samples
+            ]
         shown.append({"language": label, "code": code, "banner": html, "notices": texts})
     return shown
 
@@ -153,10 +157,15 @@ def detail(campaign_id: int):
     campaign = campaigns.get(db.session, campaign_id)
     now = utcnow()
     return render_template(
-        "publicity/detail.html", campaign=campaign, form=EmptyForm(), now=now,
-        over=campaigns.is_over(campaign, now), live=campaigns.started(campaign, now),
+        "publicity/detail.html",
+        campaign=campaign,
+        form=EmptyForm(),
+        now=now,
+        over=campaigns.is_over(campaign, now),
+        live=campaigns.started(campaign, now),
         participation=campaign_lifecycle.participation(db.session, campaign, now),
-        preview=_preview(campaign), reminder_at=campaign_lifecycle.remind_at(campaign),
+        preview=_preview(campaign),
+        reminder_at=campaign_lifecycle.remind_at(campaign),
         sent=[n.kind for n in notices.of_campaign(db.session, campaign)],
     )
 
@@ -201,20 +210,25 @@ def calendar(year: int):
         return redirect(url_for("publicity.index"))
     if not form.is_submitted():
         for p in proposals:
-            form.rows.append_entry({"code": p.template.code, "include": p.existing is None,
-                                    "starts_on": p.starts_on, "days": p.days})
+            form.rows.append_entry(
+                {"code": p.template.code, "include": p.existing is None, "starts_on": p.starts_on, "days": p.days}
+            )
     if form.validate_on_submit():
         chosen, include = form.chosen()
         usual = {p.template.code: (p.starts_on, p.days) for p in proposals}
         # An unchanged date is no override: Low Carbon Day then follows a moved Publicity Week.
-        overrides = {code: campaign_calendar.Override(
-            None if start == usual.get(code, (None,))[0] else start,
-            None if days == usual.get(code, (None, None))[1] else days,
-        ) for code, (start, days) in chosen.items()}
+        overrides = {
+            code: campaign_calendar.Override(
+                None if start == usual.get(code, (None,))[0] else start,
+                None if days == usual.get(code, (None, None))[1] else days,
+            )
+            for code, (start, days) in chosen.items()
+        }
         status = campaigns.CampaignStatus.DRAFT if form.as_drafts.data else campaigns.CampaignStatus.SCHEDULED
         try:
-            created, skipped = campaign_calendar.instantiate(db.session, current_user.user, year, overrides,
-                                                             only=include, status=status)
+            created, skipped = campaign_calendar.instantiate(
+                db.session, current_user.user, year, overrides, only=include, status=status
+            )
         except DomainError as error:
             show_error(form, error)
             return render_template("publicity/calendar.html", form=form, year=year, proposals=proposals), 422

@@ -53,13 +53,21 @@ class CampaignForm(FlaskForm):
     description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=4000)])
     starts_at = DateTimeLocalField(_l("Starts (city time)"), format=TIME_FORMAT, validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Ends (city time)"), format=TIME_FORMAT, validators=[DataRequired()])
-    districts = SelectMultipleField(_l("Districts (none ticked: every district)"), validate_choice=False,
-                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    districts = SelectMultipleField(
+        _l("Districts (none ticked: every district)"),
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     multipliers = FieldList(FormField(MultiplierRow))
     challenges = FieldList(FormField(ChallengeRow), min_entries=CHALLENGE_ROWS)
 
-    def setup(self, type_choices: list[tuple[str, str]], district_choices: list[tuple[str, str]],
-              badge_choices: list[tuple[str, str]]) -> None:
+    def setup(
+        self,
+        type_choices: list[tuple[str, str]],
+        district_choices: list[tuple[str, str]],
+        badge_choices: list[tuple[str, str]],
+    ) -> None:
         """Choices, and one multiplier row per action type (a submitted form brings its own rows)."""
         self.districts.choices = district_choices
         for row in self.challenges:
@@ -78,8 +86,10 @@ class CampaignForm(FlaskForm):
         factors = {m.action_type.code: m.factor for m in campaign.multipliers}
         for row in self.multipliers:
             row.factor.data = factors.get(row.code.data)
-        rows = [{"action": c.action_type.code, "count": c.count, "bonus_credits": c.bonus_credits,
-                 "badge": c.badge_code} for c in campaign.challenges]
+        rows = [
+            {"action": c.action_type.code, "count": c.count, "bonus_credits": c.bonus_credits, "badge": c.badge_code}
+            for c in campaign.challenges
+        ]
         choices, badge_choices = self.challenges[0].action.choices, self.challenges[0].badge.choices
         while len(self.challenges) < max(CHALLENGE_ROWS, len(rows) + 1):
             row = self.challenges.append_entry()
@@ -90,13 +100,19 @@ class CampaignForm(FlaskForm):
 
     def to_input(self, zone: ZoneInfo) -> CampaignInput:
         return CampaignInput(
-            name=self.name.data or "", name_en=self.name_en.data or None,
-            description=self.description.data or "", description_en=self.description_en.data or None,
-            starts_at=self.starts_at.data.replace(tzinfo=zone), ends_at=self.ends_at.data.replace(tzinfo=zone),
+            name=self.name.data or "",
+            name_en=self.name_en.data or None,
+            description=self.description.data or "",
+            description_en=self.description_en.data or None,
+            starts_at=self.starts_at.data.replace(tzinfo=zone),
+            ends_at=self.ends_at.data.replace(tzinfo=zone),
             districts=list(self.districts.data or []),
             multipliers={r.code.data: r.factor.data for r in self.multipliers if r.factor.data is not None},
-            challenges=[ChallengeInput(r.action.data, r.count.data, r.bonus_credits.data or 0, r.badge.data or None)
-                        for r in self.challenges if r.count.data],
+            challenges=[
+                ChallengeInput(r.action.data, r.count.data, r.bonus_credits.data or 0, r.badge.data or None)
+                for r in self.challenges
+                if r.count.data
+            ],
         )
 
     def changes(self, zone: ZoneInfo, *, live: bool) -> dict[str, Any]:

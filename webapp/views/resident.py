@@ -82,10 +82,18 @@ def _outcome_message(action: Action, balance: int) -> str:
     if action.reason:
         return _(actions.REASONS[action.reason])
     if action.capped:
-        return _("Logged: %(co2e)s g CO2e avoided, %(credits)s credits (today's cap reached). Balance %(balance)s.",
-                 co2e=action.co2e_grams, credits=action.credits, balance=balance)
-    return _("Logged: %(co2e)s g CO2e avoided, %(credits)s credits. Balance %(balance)s.",
-             co2e=action.co2e_grams, credits=action.credits, balance=balance)
+        return _(
+            "Logged: %(co2e)s g CO2e avoided, %(credits)s credits (today's cap reached). Balance %(balance)s.",
+            co2e=action.co2e_grams,
+            credits=action.credits,
+            balance=balance,
+        )
+    return _(
+        "Logged: %(co2e)s g CO2e avoided, %(credits)s credits. Balance %(balance)s.",
+        co2e=action.co2e_grams,
+        credits=action.credits,
+        balance=balance,
+    )
 
 
 @bp.route("/actions")
@@ -135,9 +143,7 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(
-                db.session, current_user.user, form.current_password.data, form.new_password.data
-            )
+            accounts.change_password(db.session, current_user.user, form.current_password.data, form.new_password.data)
         except DomainError as error:
             show_error(form, error)
         else:
@@ -168,5 +174,3 @@ def delete():
         flash(_("Your account has been deleted."), "success")
         return redirect(url_for("public.home"))
     return redirect(url_for("resident.profile"))
-
-

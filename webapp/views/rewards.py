@@ -77,8 +77,7 @@ def vouchers():
 def voucher(redemption_id: int):
     redemption = redemptions.own(db.session, current_user.user, redemption_id)
     code = voucher_codes.display(redemption.code)
-    return render_template("rewards/voucher.html", r=redemption, code=code, svg=qr_svg(code),
-                           form=EmptyForm())
+    return render_template("rewards/voucher.html", r=redemption, code=code, svg=qr_svg(code), form=EmptyForm())
 
 
 @bp.route("/vouchers/<int:redemption_id>/cancel", methods=["POST"])
@@ -104,8 +103,14 @@ def claim():
         except DomainError as error:
             show_error(form, error)
             return render_template("rewards/claim.html", form=form), error.status
-        flash(_("Green purchase credited: %(credits)s credits. Balance %(balance)s.",
-                credits=action.credits, balance=account.balance), "success")
+        flash(
+            _(
+                "Green purchase credited: %(credits)s credits. Balance %(balance)s.",
+                credits=action.credits,
+                balance=account.balance,
+            ),
+            "success",
+        )
         return redirect(url_for("resident.home"))
     return render_template("rewards/claim.html", form=form), 422 if form.is_submitted() else 200
 

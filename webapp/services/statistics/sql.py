@@ -28,8 +28,9 @@ def dialect_insert(executor: Any):
     return insert_for(dialect_of(executor))
 
 
-def _on_conflict(stmt: Any, table: Table, keys: list[str], add: list[str], bit_or: list[str],
-                 latest: list[str] = ()) -> Any:
+def _on_conflict(
+    stmt: Any, table: Table, keys: list[str], add: list[str], bit_or: list[str], latest: list[str] = ()
+) -> Any:
     changes = {c: table.c[c] + stmt.excluded[c] for c in add}
     changes |= {c: table.c[c].op("|", return_type=Integer)(stmt.excluded[c]) for c in bit_or}
     changes |= {c: stmt.excluded[c] for c in latest}
