@@ -18,10 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 
-from support import BIN, ROOT, gunicorn, recreate_database, run_wrk
+from support import ROOT, app_env, fresh_city_database, gunicorn, run_wrk
 
 LUA_ACTIONS = """
 tokens = {%s}
@@ -124,19 +123,8 @@ def main() -> int:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench")
-    recreate_database(url)
-    env = {
-        "APP_ENV": "development",
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench-secret-key-0123456789",
-        "RATELIMIT_ENABLED": "false",
-        "BENCH_ENDPOINTS": "true",
-        "LOG_LEVEL": "WARNING",
-    }
-    full_env = {**os.environ, **env}
-    flask = [str(BIN / "flask"), "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=full_env, check=True, capture_output=True)
-    subprocess.run([*flask, "seed", "city"], cwd=ROOT, env=full_env, check=True, capture_output=True)
+    env = app_env(url, BENCH_ENDPOINTS="true")
+    fresh_city_database(url, env)
     servers = [("wsgi:app", "")] + ([("tests.benchmarks.core_only:create()", " (core only)")] if args.core_only else [])
     tokens = make_tokens(env, args.residents * len(servers), args.spread, min(args.history, 6))
     print(
@@ -149,7 +137,7 @@ def main() -> int:
         mine = range(number * args.residents, (number + 1) * args.residents)
         kinds = [TYPES[i % len(TYPES)] if args.spread else "bus" for i in mine]
         lua_actions = LUA_ACTIONS % (",".join(f'"{tokens[i]}"' for i in mine), ",".join(f'"{k}"' for k in kinds))
-        with gunicorn(full_env, args.workers, app=app) as port:
+        with gunicorn(env, args.workers, app=app) as port:
             run_wrk(port, LUA_BARE, 3, args.connections)  # warm-up: connections, caches
             run_wrk(port, lua_actions, 3, args.connections)
             bare = run_wrk(port, LUA_BARE, args.seconds, args.connections)

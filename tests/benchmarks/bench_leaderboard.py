@@ -27,7 +27,7 @@ import time
 
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
-from support import BIN, ROOT, gunicorn, run_wrk
+from support import BIN, ROOT, app_env, gunicorn, run_wrk
 
 # (type code, lowest quantity, highest quantity) of the generated actions.
 TYPES = [
@@ -295,14 +295,7 @@ def main() -> int:
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_board")
     name = make_url(url).database
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench-secret-key-0123456789",
-        "RATELIMIT_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = app_env(url)
     admin = engine_for(url, "postgres")
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()

@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 
-from support import BIN, ROOT, recreate_database
+from support import ROOT, app_env, fresh_city_database
 
 
 def measure(calls: int, work: Callable[[int], object]) -> tuple[float, float]:
@@ -39,19 +38,8 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_cost")
-    recreate_database(url)
-    env = {
-        "APP_ENV": "development",
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench-secret-key-0123456789",
-        "RATELIMIT_ENABLED": "false",
-        "BENCH_ENDPOINTS": "true",
-        "LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    flask = [str(BIN / "flask"), "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=os.environ, check=True, capture_output=True)
-    subprocess.run([*flask, "seed", "city"], cwd=ROOT, env=os.environ, check=True, capture_output=True)
+    os.environ.update(app_env(url, BENCH_ENDPOINTS="true"))
+    fresh_city_database(url, dict(os.environ))
     sys.path.insert(0, str(ROOT))
     from core_only import derived_work_off
     from sqlalchemy import bindparam, insert, select

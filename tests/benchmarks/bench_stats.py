@@ -25,7 +25,7 @@ import urllib.request
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
-from support import BIN, ROOT, gunicorn, recreate_database
+from support import ROOT, app_env, flask, fresh_city_database, gunicorn
 
 PASSWORD = "Bench-Official-2026"
 UNTIL = "2025-12-31"  # the synthetic year ends here, so that 2025 is a whole calendar year
@@ -54,13 +54,6 @@ GROUP BY a.district_id, a.action_type_id
 DIRECT_PARTICIPANTS = """
 SELECT count(DISTINCT user_id) FROM actions WHERE status = 'credited' AND local_day BETWEEN :first AND :last
 """
-
-
-def flask(env: dict, *args: str) -> str:
-    out = subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    return out.stdout
 
 
 def token(port: int) -> str:
@@ -130,19 +123,10 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="reuse the seeded database of an earlier run")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_stats")
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench-secret-key-0123456789",
-        "RATELIMIT_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = app_env(url)
     seed_line, seed_seconds = "(reused)", 0.0
     if not args.keep:
-        recreate_database(url)
-        flask(env, "db", "upgrade")
-        flask(env, "seed", "city")
+        fresh_city_database(url, env)
         started = time.perf_counter()
         seed_line = flask(
             env,

@@ -1,9 +1,11 @@
-"""What the benchmark scripts share: a free port, a freshly created PostgreSQL database, a gunicorn
-server of the app that is ready when entered and stopped on exit, and a wrk run with its figures."""
+"""What the benchmark scripts share: the app's environment, a free port, a freshly created PostgreSQL
+database (migrated, with the city loaded), `flask` commands, a gunicorn server of the app that is ready
+when entered and stopped on exit, and a wrk run with its figures."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import signal
 import socket
@@ -20,6 +22,34 @@ from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+
+
+def app_env(url: str, **extra: str) -> dict[str, str]:
+    """This process's environment for serving the app on `url`: no rate limits, quiet logs, plus `extra`."""
+    return {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-secret-key-0123456789",
+        "RATELIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def flask(env: dict, *args: str) -> str:
+    """Run a `flask` command of the app with `env`; its standard output."""
+    out = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout
+
+
+def fresh_city_database(url: str, env: dict) -> None:
+    """Drop and create the database, then migrate it and load the city profile."""
+    recreate_database(url)
+    flask(env, "db", "upgrade")
+    flask(env, "seed", "city")
 
 
 def free_port() -> int:
