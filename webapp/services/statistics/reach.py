@@ -10,6 +10,7 @@ is read. Only the cells left undecided (the small ones) are counted exactly from
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,8 +34,13 @@ class Cell:
     window: Window
 
 
+@functools.lru_cache(maxsize=256)
 def in_window(window: Window) -> ColumnElement:
-    """Mask rows with at least one active day inside the window."""
+    """Mask rows with at least one active day inside the window.
+
+    Kept per window: suppression asks for the same window in every union it counts, and building
+    the test walks each day of the window. SQL expressions are immutable, so one may serve many.
+    """
     years = []
     for year, months in window.month_masks().items():
         tests = []
