@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
 from sqlalchemy import (
     BigInteger,
     Date,
     Integer,
+    Select,
     String,
     and_,
     case,
@@ -109,16 +111,25 @@ def _registrations(session: Session) -> None:
     upsert(session, StatRegistrations.__table__, list(by_day.values()), ["day", "district_key"], add=["joined", "left"])
 
 
-def _action_sums(session: Session, first: dt.date, dialect: str) -> None:
+def _refill_sums(
+    session: Session, model: type, first: dt.date, columns: list[str], query_for: Callable[[str, dt.date], Select]
+) -> None:
+    """Delete `model`'s day rows from `first` and month rows from its month, then insert them again from
+    `query_for(kind, low)`: the grouped sums of kind "d" or "m" over the raw rows from `low` on."""
     month = first.replace(day=1)
     session.execute(
-        delete(StatActions).where(
+        delete(model).where(
             or_(
-                and_(StatActions.kind == "d", StatActions.start >= first),
-                and_(StatActions.kind == "m", StatActions.start >= month),
+                and_(model.kind == "d", model.start >= first),
+                and_(model.kind == "m", model.start >= month),
             )
         )
     )
+    for kind, low in (("d", first), ("m", month)):
+        session.execute(model.__table__.insert().from_select(columns, query_for(kind, low)))
+
+
+def _action_sums(session: Session, first: dt.date, dialect: str) -> None:
     dk = func.coalesce(Action.district_id, const(NO_DISTRICT, Integer))
     sums = [
         func.count(),
@@ -126,32 +137,25 @@ def _action_sums(session: Session, first: dt.date, dialect: str) -> None:
         func.sum(Action.credits),
         func.sum(cast(func.round(Action.quantity * const(1000, Integer)), BigInteger)),
     ]
-    columns = ["kind", "start", "district_key", "action_type_id", "actions", "co2e_grams", "credits", "quantity_milli"]
-    for kind, low in (("d", first), ("m", month)):
+
+    def query_for(kind: str, low: dt.date) -> Select:
         start = start_of(kind, Action.local_day, dialect)
-        query = (
+        return (
             select(const(kind, String), start, dk, Action.action_type_id, *sums)
             .where(Action.status == "credited", Action.local_day >= low)
             .group_by(start, dk, Action.action_type_id)
         )
-        session.execute(StatActions.__table__.insert().from_select(columns, query))
+
+    columns = ["kind", "start", "district_key", "action_type_id", "actions", "co2e_grams", "credits", "quantity_milli"]
+    _refill_sums(session, StatActions, first, columns, query_for)
 
 
 def _ledger_sums(session: Session, first: dt.date, dialect: str) -> None:
-    month = first.replace(day=1)
-    session.execute(
-        delete(StatLedger).where(
-            or_(
-                and_(StatLedger.kind == "d", StatLedger.start >= first),
-                and_(StatLedger.kind == "m", StatLedger.start >= month),
-            )
-        )
-    )
-    columns = ["kind", "start", "district_key", "entry_kind", "entries", "amount", "new_holders"]
     e = ENTRIES.c
-    for kind, low in (("d", first), ("m", month)):
+
+    def query_for(kind: str, low: dt.date) -> Select:
         start = start_of(kind, e.day, dialect)
-        query = (
+        return (
             select(
                 const(kind, String),
                 start,
@@ -164,7 +168,9 @@ def _ledger_sums(session: Session, first: dt.date, dialect: str) -> None:
             .where(e.day >= low)
             .group_by(start, e.district_key, e.entry_kind)
         )
-        session.execute(StatLedger.__table__.insert().from_select(columns, query))
+
+    columns = ["kind", "start", "district_key", "entry_kind", "entries", "amount", "new_holders"]
+    _refill_sums(session, StatLedger, first, columns, query_for)
 
 
 def _masks(session: Session, first: dt.date, dialect: str) -> None:
