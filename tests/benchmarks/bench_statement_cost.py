@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import sys
 import time
 from collections.abc import Callable
 
-from support import ROOT, app_env, fresh_city_database
+from bench_actions import make_tokens
+from support import app_env, fresh_city_database
 
 
 def measure(calls: int, work: Callable[[int], object]) -> tuple[float, float]:
@@ -38,37 +38,21 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_cost")
-    os.environ.update(app_env(url, BENCH_ENDPOINTS="true"))
-    fresh_city_database(url, dict(os.environ))
-    sys.path.insert(0, str(ROOT))
+    env = app_env(url, BENCH_ENDPOINTS="true")
+    fresh_city_database(url, env)
+    tokens = make_tokens(env, 2 * (args.calls // 5 + 1), spread=False)  # also puts env and ROOT in place
     from core_only import derived_work_off
-    from sqlalchemy import bindparam, insert, select
+    from sqlalchemy import bindparam, func, insert, select
 
     from models import AuditEvent, Role, User, utcnow
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.services import accounts, passwords
 
     app = create_app()
-    passwords.configure(time_cost=1, memory_cost_kib=1024)
     rows: list[tuple[str, float, float]] = []
     with app.app_context():
         session = db.session
-        residents = [
-            accounts.create_user(
-                session,
-                None,
-                role=Role.RESIDENT,
-                login=f"138{i:08d}",
-                password="Bench-Password-2026",
-                nickname=f"c{i}",
-                district="371402",
-            )
-            for i in range(2 * (args.calls // 5 + 1))
-        ]
-        tokens = [accounts.issue_token(session, user, "bench")[1] for user in residents]
-        session.commit()
-        user_id = residents[0].id
+        user_id = session.scalar(select(func.min(User.id)).where(User.role == Role.RESIDENT))
         connection = session.connection()
         driver = connection.connection.driver_connection
         users = User.__table__
