@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import static
@@ -85,10 +86,14 @@ def db_transaction_per_request(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
+        if response.status_code >= 400:
             db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except DBAPIError as exc:  # the connection died at COMMIT: the outcome is the client's retry
+            db.session.rollback()
+            return errors.database_error(exc)
         return response
 
 

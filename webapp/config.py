@@ -122,6 +122,9 @@ class Config:
             "RATELIMIT_STORAGE_URI": self.RATELIMIT_STORAGE_URI,
             "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,
             "RATELIMIT_HEADERS_ENABLED": True,
+            # Redis unreachable: count in each worker's memory until it answers again (fail open to
+            # per-process limits, never a 500); README "Rate limits".
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
             "SESSION_IDLE_MINUTES": self.SESSION_IDLE_MINUTES,
             "SESSION_ABSOLUTE_HOURS": self.SESSION_ABSOLUTE_HOURS,
             "TRUSTED_PROXIES": self.TRUSTED_PROXIES,

@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, redirect, render_template, request, 
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .validation_messages import translate_errors
@@ -87,6 +88,7 @@ def _translated_default(status: int) -> str:
         422: _("Some fields are not valid."),
         429: _("Too many attempts; please wait a moment and try again."),
         500: _("Something went wrong on our side."),
+        503: _("The service is briefly unavailable; please try again in a moment."),
     }
     return messages.get(status) or _("Error %(code)s", code=status)
 
@@ -129,9 +131,19 @@ def _unexpected(exc: Exception) -> Response:
     return error_response(500, _translated_default(500))
 
 
+def database_error(exc: DBAPIError) -> Response:
+    """A lost or refused database connection is 503 with Retry-After: the pool reconnects on the next
+    checkout (pre-ping), so a retry succeeds. Any other driver error is a bug, reported as 500."""
+    if not (exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))):
+        return _unexpected(exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc.orig).__name__)
+    return error_response(503, _translated_default(503), headers=[("Retry-After", "1")])
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DBAPIError, database_error)
     app.register_error_handler(Exception, _unexpected)
