@@ -39,7 +39,8 @@ def _post(port: int, path: str, body: dict, headers: dict | None = None) -> tupl
         conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json", **(headers or {})})
         response = conn.getresponse()
         raw = response.read()
-        return response.status, json.loads(raw) if raw else {}
+        is_json = response.getheader("Content-Type", "").startswith("application/json")
+        return response.status, json.loads(raw) if is_json and raw else {}
     finally:
         conn.close()
 

@@ -14,7 +14,8 @@ DEFAULT_LANGUAGE = "zh_CN"
 
 
 def select_locale() -> str:
-    user_language = getattr(current_user, "language", None) if current_user else None
+    # As loaded, never by a query: the page for a lost database connection must find its language too.
+    user_language = current_user.loaded("language") if current_user else None
     if user_language in LANGUAGES:
         return user_language
     chosen = session.get("lang")

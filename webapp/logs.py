@@ -53,7 +53,7 @@ def configure(app: Flask) -> None:
             "path": request.path,
             "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            "user": getattr(current_user, "id", None) if current_user else None,
+            "user": current_user.loaded("id") if current_user else None,
         }
         access_log.info("request", extra={"fields": fields})
         response.headers["X-Request-ID"] = fields["request_id"] or ""

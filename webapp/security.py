@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, request, session
 from flask_login import AnonymousUserMixin, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import inspect
 
 from models import Role, User, utcnow
 
@@ -48,10 +49,18 @@ class Principal(UserMixin):
     def __getattr__(self, name: str) -> Any:
         return getattr(self.user, name)
 
+    def loaded(self, name: str) -> Any:
+        """An attribute as already loaded, never by a query: error pages and the access log still work
+        after the database connection is lost mid-request."""
+        return inspect(self.user).dict.get(name)
+
 
 class Anonymous(AnonymousUserMixin):
     role = None
     language = None
+
+    def loaded(self, _name: str) -> None:
+        return None
 
     def has_role(self, *roles: Role) -> bool:
         return False
