@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -21,8 +24,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from models import Action, LedgerEntry
-from webapp import create_app
-from webapp.config import Config
 from webapp.services import actions as actions_service
 
 from .benchmarks import support
@@ -144,24 +145,35 @@ def test_lost_connection_is_503_with_retry_after_and_changes_nothing(api, reside
     assert [session.scalar(q) for q in counts] == before
 
 
+REDIS_DOWN_PROBE = """
+import json
+from webapp import create_app
+from webapp.config import Config
+config = Config.from_env(instance_path={instance!r})
+client = create_app(config).test_client()
+body = {{"login": "13900009999", "password": "wrong-password-1"}}
+statuses = [client.post("/api/v1/auth/login", json=body).status_code for _ in range(12)]
+print(json.dumps({{"login": statuses, "readyz": client.get("/readyz").status_code}}))
+"""
+
+
 def test_redis_unreachable_limits_fall_back_to_memory_and_nothing_fails():
-    config = Config.from_env(
-        {
-            "APP_ENV": "testing",
-            "DATABASE_URL": database_url(),
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "RATELIMIT_ENABLED": "true",
-            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",  # nothing listens there: Redis is down
-        },
-        instance_path=str(TMP / "instance-redis-down"),
+    # Its own process: the limiter is a module-level extension, and this app must not rebind it.
+    env = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url(),
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "RATELIMIT_ENABLED": "true",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",  # nothing listens there: Redis is down
+        "LOG_LEVEL": "ERROR",
+    }
+    probe = REDIS_DOWN_PROBE.format(instance=str(TMP / "instance-redis-down"))
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=support.ROOT, env=env, capture_output=True, text=True, check=True
     )
-    app = create_app(config)
-    client = app.test_client()
-    statuses = [
-        client.post("/api/v1/auth/login", json={"login": "13900009999", "password": "wrong-password-1"}).status_code
-        for _ in range(12)
-    ]
-    assert 500 not in statuses
-    assert statuses[0] == 401
-    assert 429 in statuses, "the login limit must still hold per worker while Redis is down"
-    assert client.get("/readyz").status_code == 200
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 500 not in seen["login"]
+    assert seen["login"][0] == 401
+    assert 429 in seen["login"], "the login limit must still hold per worker while Redis is down"
+    assert seen["readyz"] == 200
