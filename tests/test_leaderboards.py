@@ -9,7 +9,7 @@ import random
 import time_machine
 
 from models import ActionStatus, Board, BoardBucket, Role
-from webapp.services import accounts, actions, boards, families, gamification, leaderboards
+from webapp.services import accounts, actions, boards, families, gamification, leaderboards, projector
 
 from .carbon import make_type
 from .game import city_time, credit
@@ -77,6 +77,7 @@ def test_pending_duplicate_and_rejected_actions_do_not_count_until_approved(sess
     assert table(board(session, user)) == [(1, "careful", 100)]
     with time_machine.travel(city_time(MONDAY, 20), tick=False):
         actions.approve(session, admin, pending.id)
+        projector.fold_all(session)
     assert table(board(session, user)) == [(1, "careful", 600)]
     assert boards.verify(session) == []
 

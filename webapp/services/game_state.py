@@ -27,6 +27,7 @@ from models import (
     utcnow,
 )
 
+from . import projector
 from .boards import ALL
 from .statistics.sql import dialect_insert
 from .streaks import ONE_DAY, best_streak, streak
@@ -50,12 +51,13 @@ class Facts:
 
 
 def tally(session: Session, user: User) -> tuple[list[dt.date], dict[str, int], dict[str, int]]:
-    """Credited days (newest first) and counts by type and family, in one pass over the actions."""
+    """Credited days (newest first) and counts by type and family, in one pass over the folded actions
+    (an action still in the outbox is counted when the projector folds it)."""
     rows = session.execute(
         select(Action.local_day, ActionType.code, ActionType.family, func.count())
         .select_from(Action)
         .join(ActionType, ActionType.id == Action.action_type_id)
-        .where(Action.user_id == user.id, Action.status == ActionStatus.CREDITED)
+        .where(Action.user_id == user.id, Action.status == ActionStatus.CREDITED, projector.folded(session, Action.id))
         .group_by(Action.local_day, ActionType.code, ActionType.family)
     ).all()
     types: dict[str, int] = {}
@@ -96,6 +98,25 @@ def profile_of(session: Session, user: User, *, create: bool = True) -> GameProf
         recompute(session, profile, user)
         session.flush()
     return profile
+
+
+def locked_profile(session: Session, user: User) -> tuple[GameProfile, bool]:
+    """The resident's profile, row-locked (the projector's fold and the resident's settings take turns);
+    True when it was created and filled just now."""
+    profile = session.get(GameProfile, user.id, with_for_update=True, populate_existing=True)
+    if profile is not None:
+        return profile, False
+    created = session.execute(
+        dialect_insert(session)(GameProfile)
+        .values(user_id=user.id, hidden_from_boards=False, streak=0, best_streak=0, counts={}, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[GameProfile.user_id])
+        .returning(GameProfile.user_id)
+    ).scalar()
+    profile = session.get(GameProfile, user.id, with_for_update=True, populate_existing=True)
+    if created is not None:
+        recompute(session, profile, user)
+        session.flush()
+    return profile, created is not None
 
 
 def note_credit(session: Session, profile: GameProfile, user: User, action: Action) -> None:
