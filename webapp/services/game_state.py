@@ -179,3 +179,16 @@ def facts(
         family_size=family[0],
         family_grams=family[1],
     )
+
+
+def verify_profiles(session: Session) -> list[str]:
+    """Profiles whose running state differs from a recomputation from the folded actions."""
+    problems = []
+    for profile in session.scalars(select(GameProfile).order_by(GameProfile.user_id)):
+        fresh = GameProfile(user_id=profile.user_id)
+        recompute(session, fresh, session.get(User, profile.user_id))
+        fields = ("streak", "best_streak", "first_day", "last_day", "counts")
+        kept, expected = ([getattr(p, f) or None for f in fields] for p in (profile, fresh))
+        if kept != expected:
+            problems.append(f"profile {profile.user_id}: stored {kept}, expected {expected}")
+    return problems

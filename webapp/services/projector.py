@@ -25,6 +25,7 @@ from models import Action, EntryKind, LedgerEntry, Outbox, User, utcnow
 # "LCDZ-PRJ" in ASCII: the key of the fold's transaction lock (pg_locks shows it).
 FOLD_KEY = int.from_bytes(b"LCDZ-PRJ", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BATCH = 500
+JOB_BATCH = 5000  # the scheduler folds one batch a second
 FOLDING = "projector_folding"  # session.info: the outbox id being folded now
 
 # Registered by statistics, gamification and campaigns (explicit lists, in registration order).
@@ -47,6 +48,13 @@ def lock(session: Session) -> None:
     """Keep other folds out until this transaction ends (PostgreSQL; SQLite serialises writers)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_KEY})
+
+
+def snapshot(session: Session) -> None:
+    """Start this transaction as one snapshot (PostgreSQL REPEATABLE READ): what it folds, reads and
+    rebuilds is then the same set of committed rows. Call before any statement of the transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def fold(session: Session, limit: int = BATCH) -> int:
@@ -89,10 +97,13 @@ def fold_all(session: Session, limit: int = BATCH) -> int:
     return total
 
 
-def drain(session_factory: Callable[[], Session], limit: int = BATCH) -> int:
-    """Fold until the outbox is empty, one committed transaction per batch; returns the rows folded."""
+def drain(session_factory: Callable[[], Session], limit: int = BATCH, max_batches: int | None = None) -> int:
+    """Fold until the outbox is empty (or `max_batches` ran), one committed transaction per batch;
+    returns the rows folded."""
     total = 0
-    while True:
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
         session = session_factory()
         try:
             n = fold(session, limit)
@@ -104,7 +115,26 @@ def drain(session_factory: Callable[[], Session], limit: int = BATCH) -> int:
             session.close()
         total += n
         if n < limit:
-            return total
+            break
+    return total
+
+
+def settled(
+    session_factory: Callable[[], Session], check: Callable[[Session], list[str]], attempts: int = 5
+) -> list[str]:
+    """Drain, then run `check` in one snapshot that has no backlog, so folded figures and raw rows are
+    the same set of commits (retried while actions keep arriving); always rolled back."""
+    for _ in range(attempts):
+        drain(session_factory)
+        session = session_factory()
+        try:
+            snapshot(session)
+            if backlog(session).rows == 0:
+                return check(session)
+        finally:
+            session.rollback()
+            session.close()
+    return [f"the backlog did not empty in {attempts} attempts; run it again"]
 
 
 @dataclass(frozen=True)
