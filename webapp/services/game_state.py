@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, event, func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -100,11 +100,24 @@ def profile_of(session: Session, user: User, *, create: bool = True) -> GameProf
     return profile
 
 
+LOCKED = "game_profiles_locked"  # session.info: profiles this transaction holds locked, by user id
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:  # a savepoint that rolls back may undo a creation
+        session.info.pop(LOCKED, None)
+
+
 def locked_profile(session: Session, user: User) -> tuple[GameProfile, bool]:
     """The resident's profile, row-locked (the projector's fold and the resident's settings take turns);
-    True when it was created and filled just now."""
+    True when it was created and filled just now. Locked once per transaction (held in session.info)."""
+    held = session.info.setdefault(LOCKED, {})
+    if user.id in held:
+        return held[user.id], False
     profile = session.get(GameProfile, user.id, with_for_update=True, populate_existing=True)
     if profile is not None:
+        held[user.id] = profile
         return profile, False
     created = session.execute(
         dialect_insert(session)(GameProfile)
@@ -116,6 +129,7 @@ def locked_profile(session: Session, user: User) -> tuple[GameProfile, bool]:
     if created is not None:
         recompute(session, profile, user)
         session.flush()
+    held[user.id] = profile
     return profile, created is not None
 
 
