@@ -259,7 +259,7 @@ def test_the_game_commands_verify_rebuild_sweep_and_write_recaps(app, session, m
     credit(session, user, walk.code, 3, dt.datetime.now(dt.UTC) - dt.timedelta(days=7))
     session.commit()
     runner = app.test_cli_runner()
-    assert runner.invoke(game_cli, ["verify"]).output.strip() == "leaderboards ok"
+    assert runner.invoke(game_cli, ["verify"]).output.strip() == "leaderboards and profiles ok"
     session.execute(BoardBucket.__table__.delete())
     session.commit()
     broken = runner.invoke(game_cli, ["verify"])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, event, exists, func, insert, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, selectinload
 
 from models import Action, EntryKind, LedgerEntry, Outbox, User, utcnow
@@ -53,7 +53,8 @@ def lock(session: Session) -> None:
 def snapshot(session: Session) -> None:
     """Start this transaction as one snapshot (PostgreSQL REPEATABLE READ): what it folds, reads and
     rebuilds is then the same set of committed rows. Call before any statement of the transaction."""
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql" and isinstance(bind, Engine):  # a bound Connection (tests) keeps its own
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
