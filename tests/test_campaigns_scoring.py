@@ -219,7 +219,7 @@ def test_the_catch_up_sweep_awards_what_the_hook_missed_and_only_once(session, r
 
 
 def test_challenge_bonus_once_under_parallel_actions_and_sweeps(app, committed):
-    """Eight residents' requests and four sweeps at the same instant: one completion, one bonus."""
+    """Eight requests, four sweeps and two projectors at the same instant: one completion, one bonus."""
     bus = make_type(committed, grams="100")
     resident = accounts.create_user(
         committed, None, role=Role.RESIDENT, login="13600000001", password=PASSWORD, nickname="racer", district="371402"
@@ -236,7 +236,7 @@ def test_challenge_bonus_once_under_parallel_actions_and_sweeps(app, committed):
         now=now - dt.timedelta(hours=2),
     )
     challenge_id = campaign.challenges[0].id
-    barrier, statuses, lock = threading.Barrier(12), [], threading.Lock()
+    barrier, statuses, lock = threading.Barrier(14), [], threading.Lock()
 
     def post(i):
         client = app.test_client()
@@ -256,13 +256,21 @@ def test_challenge_bonus_once_under_parallel_actions_and_sweeps(app, committed):
         s.commit()
         s.close()
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(8)] + [
-        threading.Thread(target=sweep) for _ in range(4)
-    ]
+    def fold():
+        barrier.wait()
+        for _ in range(20):  # folding while the actions arrive
+            projector.drain(db.new_session, limit=1)
+
+    threads = (
+        [threading.Thread(target=post, args=(i,)) for i in range(8)]
+        + [threading.Thread(target=sweep) for _ in range(4)]
+        + [threading.Thread(target=fold) for _ in range(2)]
+    )
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
+    projector.drain(db.new_session)  # whatever arrived after the last fold
     committed.expire_all()
     assert Counter(statuses) == {201: 8}
     assert (completions(committed, challenge_id), bonus_entries(committed, challenge_id)) == (1, 1)
