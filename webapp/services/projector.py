@@ -27,6 +27,7 @@ FOLD_KEY = int.from_bytes(b"LCDZ-PRJ", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BATCH = 500
 JOB_BATCH = 5000  # the scheduler folds one batch a second
 FOLDING = "projector_folding"  # session.info: the outbox id being folded now
+MEMO = "projector_memo"  # session.info: what the folds of one batch remember between rows
 
 # Registered by statistics, gamification and campaigns (explicit lists, in registration order).
 ON_ACTION: list[Callable[[Session, User, Action], None]] = []
@@ -42,6 +43,11 @@ def folded(session: Session, action_id) -> object:
     """SQL condition: the action is in the derived figures already, or is the one being folded now."""
     pending = select(Outbox.id).where(Outbox.action_id == action_id, Outbox.id > session.info.get(FOLDING, 0))
     return ~exists(pending.correlate_except(Outbox))
+
+
+def memo(session: Session, name: str) -> dict:
+    """A dict that lives for one batch (empty outside a fold): facts a fold may reuse for the next rows."""
+    return session.info.get(MEMO, {}).setdefault(name, {}) if MEMO in session.info else {}
 
 
 def lock(session: Session) -> None:
@@ -72,6 +78,7 @@ def fold(session: Session, limit: int = BATCH) -> int:
     actions = {a.id: a for a in found}
     entries = {e.id: e for e in session.scalars(select(LedgerEntry).where(LedgerEntry.id.in_(entry_ids)))}
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_({a.user_id for a in found})))}
+    session.info[MEMO] = {}
     try:
         for row in rows:
             session.info[FOLDING] = row.id
@@ -85,6 +92,7 @@ def fold(session: Session, limit: int = BATCH) -> int:
                     hook(session, entry)
     finally:
         session.info.pop(FOLDING, None)
+        session.info.pop(MEMO, None)
     session.execute(delete(Outbox).where(Outbox.id.in_([r.id for r in rows])))
     session.flush()
     return len(rows)

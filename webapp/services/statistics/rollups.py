@@ -180,8 +180,11 @@ def after_credit(session: Session, user: User, action: Action) -> None:
 
 
 def _owner(session: Session, entry: LedgerEntry) -> tuple[int, int | None]:
-    row = session.execute(_owner_statement(), {"account_id": entry.account_id}).one()
-    return row.user_id, row.district_id
+    known = projector.memo(session, "entry_owner")
+    if entry.account_id not in known:
+        row = session.execute(_owner_statement(), {"account_id": entry.account_id}).one()
+        known[entry.account_id] = (row.user_id, row.district_id)
+    return known[entry.account_id]
 
 
 @functools.cache
@@ -205,7 +208,12 @@ def fold_entry(session: Session, entry: LedgerEntry) -> None:
     user_id, district_id = _owner(session, entry)
     day = local_day(entry.created_at, city_zone(session))
     dk = district_key(district_id)
-    first = session.execute(_earlier_statement(), {"account_id": entry.account_id, "id": entry.id}).first() is None
+    seen = projector.memo(session, "entry_accounts")  # an account folded earlier in this batch: not its first
+    first = (
+        entry.account_id not in seen
+        and session.execute(_earlier_statement(), {"account_id": entry.account_id, "id": entry.id}).first() is None
+    )
+    seen[entry.account_id] = True
     measures = {"entries": 1, "amount": entry.amount, "new_holders": 1 if first else 0}
     commit_time.add(
         session,
