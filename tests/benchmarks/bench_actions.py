@@ -144,6 +144,11 @@ def main() -> int:
         action="store_true",
         help="residents across all districts and six action types (default: one district, bus)",
     )
+    parser.add_argument(
+        "--without-projector",
+        action="store_true",
+        help="no projector beside the load: the request alone (the backlog then only grows)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the figures to FILE as a flat JSON object")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -157,12 +162,14 @@ def main() -> int:
     print(
         f"gunicorn {args.workers} sync workers, wrk -t2 -c{args.connections} -d{args.seconds}s, "
         f"{args.residents} residents with {args.history} days of history, "
-        f"{'11 districts x 6 types' if args.spread else 'one district, bus'}, PostgreSQL, projector beside"
+        f"{'11 districts x 6 types' if args.spread else 'one district, bus'}, PostgreSQL, "
+        f"{'no projector' if args.without_projector else 'projector beside'}"
     )
     kinds = [TYPES[i % len(TYPES)] if args.spread else "bus" for i in range(args.residents)]
     lua_actions = LUA_ACTIONS % (",".join(f'"{t}"' for t in tokens), ",".join(f'"{k}"' for k in kinds))
     samples: list[float] = []
-    projector = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "projector", "run"], cwd=ROOT, env=env)
+    command = [str(BIN / "flask"), "--app", "wsgi", "projector", "run"]
+    projector = None if args.without_projector else subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         with gunicorn(env, args.workers) as port:
             run_wrk(port, LUA_BARE, 3, args.connections)  # warm-up: connections, caches
@@ -174,8 +181,9 @@ def main() -> int:
             stop.set()
             sampler.join()
     finally:
-        projector.terminate()
-        projector.wait(timeout=60)
+        if projector is not None:
+            projector.terminate()
+            projector.wait(timeout=60)
     figures = {
         "bare_rps": bare["rps"],
         "actions_rps": ours["rps"],
