@@ -14,6 +14,7 @@ from .carbon import make_type
 from .conftest import PASSWORD
 from .game import real_commits  # noqa: F401 (a fixture)
 from .helpers import make_user_factory
+from .pages import login
 
 
 def derived(session) -> tuple:
@@ -139,3 +140,11 @@ def test_the_verify_commands_pass_then_name_what_differs(app, real_commits):  # 
     assert stats.exit_code != 0 and "differ from a rebuild" in stats.output
     assert game.exit_code != 0 and f"profile {people[0].id}" in game.output
     assert real_commits.scalar(select(BoardScore.value).where(BoardScore.board == Board.RESIDENT.value).limit(1))
+
+
+def test_the_admin_users_page_shows_the_backlog(client, session, make_user, fold):
+    activity(session, make_user, n=1)
+    login(client, make_user(Role.ADMIN))
+    assert "待汇总：5 行" in client.get("/admin/users").get_data(as_text=True)
+    fold()
+    assert "待汇总：0 行" in client.get("/admin/users").get_data(as_text=True)
