@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from models import utcnow
 from webapp.extensions import db
-from webapp.services import badges, campaign_lifecycle, campaign_rules, ledger, recaps, redemptions, statistics
+from webapp.services import (
+    badges,
+    campaign_lifecycle,
+    campaign_rules,
+    ledger,
+    projector,
+    recaps,
+    redemptions,
+    statistics,
+)
 from webapp.services.city import city_zone
 
 log = logging.getLogger("campaigns.jobs")
@@ -53,14 +62,22 @@ def expire_vouchers(session: Session, now: dt.datetime) -> int:
     return redemptions.expire_due_vouchers(session, now)
 
 
+def fold_outbox(session: Session, now: dt.datetime) -> int:
+    """Every second: fold one batch of committed actions and entries into the derived figures."""
+    return projector.fold(session, projector.JOB_BATCH)
+
+
 def refresh_statistics(session: Session, now: dt.datetime) -> int:
-    """Nightly: the roll-ups from yesterday (city day) on, rebuilt from the raw rows."""
+    """Nightly: the roll-ups from yesterday (city day) on, rebuilt from the raw rows, in one snapshot
+    with the projector's backlog folded into it (a concurrent fold makes it fail and retry)."""
+    projector.snapshot(session)
     yesterday = now.astimezone(city_zone(session)).date() - dt.timedelta(days=1)
     statistics.refresh_rollups(session, since=yesterday)
     return 0
 
 
 JOBS: list[Job] = [
+    Job("projector.fold", fold_outbox, every=1, doc="derived figures folded from the committed actions and entries"),
     Job(
         "campaigns.activate",
         campaign_lifecycle.activate_due,

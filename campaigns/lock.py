@@ -182,12 +182,14 @@ class LeaseLock:
             session.close()
 
 
-def make_lock(engine: Engine, url: str, kind: str, lease_seconds: float) -> Lock:
-    """`auto`: the advisory lock on PostgreSQL, the lease elsewhere."""
+def make_lock(
+    engine: Engine, url: str, kind: str, lease_seconds: float, *, key: int = ADVISORY_KEY, name: str = LEASE_NAME
+) -> Lock:
+    """`auto`: the advisory lock on PostgreSQL, the lease elsewhere (`key`/`name`: whose election)."""
     if kind == "auto":
         kind = "advisory" if engine.dialect.name == "postgresql" else "lease"
     if kind == "advisory":
         if engine.dialect.name != "postgresql":
             raise ValueError("the advisory lock needs PostgreSQL; use --lock lease")
-        return AdvisoryLock(url)
-    return LeaseLock(engine, lease_seconds)
+        return AdvisoryLock(url, key)
+    return LeaseLock(engine, lease_seconds, name)

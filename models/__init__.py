@@ -28,6 +28,7 @@ from .merchants import (
 from .methodology import ActionType, EmissionFactor, Family
 from .notices import Notice, NoticeKind
 from .partners import Partner, PartnerKind, PartnerSignature
+from .projector import Outbox
 from .statistics import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "MerchantStatus",
     "Notice",
     "NoticeKind",
+    "Outbox",
     "Partner",
     "PartnerKind",
     "PartnerSignature",

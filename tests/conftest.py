@@ -24,7 +24,7 @@ from webapp import create_app
 from webapp.cli.database import alembic_config
 from webapp.config import Config, normalise_database_url
 from webapp.extensions import db, limiter
-from webapp.services import accounts, city, ledger, methodology
+from webapp.services import accounts, city, ledger, methodology, projector
 
 from .helpers import ApiClient, make_user_factory
 from .test_merchants_support import make_merchant, make_staff
@@ -144,6 +144,23 @@ def committed(app) -> Iterator[Session]:
         # which reference users (created_by).
         for table in tables:
             conn.execute(table.delete())
+
+
+@pytest.fixture
+def fold(session):
+    """Run the projector to the end, as it would within seconds of the request (derived figures)."""
+
+    def run() -> int:
+        folder = db.factory()
+        try:
+            n = projector.fold_all(folder)
+            folder.commit()
+        finally:
+            folder.close()
+        session.expire_all()
+        return n
+
+    return run
 
 
 @pytest.fixture

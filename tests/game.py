@@ -14,7 +14,7 @@ import time_machine
 from models import Evidence
 from seeds import SEEDS_DIR
 from webapp.extensions import db
-from webapp.services import actions, methodology
+from webapp.services import actions, methodology, projector
 
 CITY = ZoneInfo("Asia/Shanghai")
 _refs = itertools.count(1)
@@ -26,7 +26,8 @@ def city_time(day: dt.date, hour: int = 12, minute: int = 0) -> dt.datetime:
 
 
 def credit(session, user, type_code: str, quantity, at: dt.datetime, *, verified: bool = True):
-    """Log an action at `at` with the clock frozen there; verified evidence skips the velocity hold."""
+    """Log an action at `at` with the clock frozen there, and let the projector fold it, as it does within
+    seconds; verified evidence skips the velocity hold."""
     evidence = actions.Verified(Evidence.TRANSIT, f"ref-{next(_refs)}") if verified else None
     with time_machine.travel(at, tick=False):
         action, _account = actions.log_action(
@@ -36,6 +37,7 @@ def credit(session, user, type_code: str, quantity, at: dt.datetime, *, verified
             evidence=evidence,
             now=at,
         )
+        projector.fold_all(session)
     return action
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from models import CampaignStatus, Notice, NoticeKind, Role
 from webapp.extensions import db
-from webapp.services import accounts, actions, badges, campaign_rules, campaigns, ledger, scoring
+from webapp.services import accounts, actions, badges, campaign_rules, campaigns, ledger, projector, scoring
 
 from .campaign_support import at, bonus_entries, completions, count, log, make_campaign
 from .carbon import make_type
@@ -19,10 +19,10 @@ from .conftest import PASSWORD
 def test_the_campaign_rule_replaces_the_neutral_hook_and_the_challenge_hook_is_registered():
     assert scoring.no_boost not in scoring.BOOST_RULES
     assert campaign_rules.campaign_boost in scoring.BOOST_RULES
-    assert campaign_rules.challenge_progress in actions.AFTER_CREDIT
+    assert campaign_rules.challenge_progress in projector.ON_ACTION
     campaign_rules.install()  # idempotent
     assert scoring.BOOST_RULES.count(campaign_rules.campaign_boost) == 1
-    assert actions.AFTER_CREDIT.count(campaign_rules.challenge_progress) == 1
+    assert projector.ON_ACTION.count(campaign_rules.challenge_progress) == 1
 
 
 def test_multiplier_applies_by_occurred_at_even_when_synced_after_the_end(session, resident, make_user):
@@ -162,12 +162,17 @@ def test_a_challenge_pays_its_bonus_and_badge_once(session, resident, make_user)
     log(session, resident, bus, "1", occurred_at=at(hours=-2))  # before the campaign: does not count
     for hour in (1, 2):
         log(session, resident, bus, "1", occurred_at=at(hours=hour))
+    projector.fold_all(session)
     assert completions(session, challenge.id) == 0
     _, account = log(session, resident, bus, "1", occurred_at=at(hours=3))
+    assert account.balance == 4 * 100  # the bonus is derived: the projector pays it
+    projector.fold_all(session)
     assert (completions(session, challenge.id), bonus_entries(session, challenge.id)) == (1, 1)
+    session.refresh(account)
     assert account.balance == 4 * 100 + 500
     for hour in (4, 5):
         log(session, resident, bus, "1", occurred_at=at(hours=hour))
+    projector.fold_all(session)
     assert (completions(session, challenge.id), bonus_entries(session, challenge.id)) == (1, 1)
     assert count(session, Notice, Notice.user_id == resident.id, Notice.kind == NoticeKind.CHALLENGE_COMPLETED) == 1
     assert campaign_rules.completions_of(session, resident)[0].badge_code == "campaign_challenge"
@@ -186,8 +191,10 @@ def test_a_pending_action_counts_for_the_challenge_once_approved(session, reside
         now=at(hours=-1),
     )
     action, _ = log(session, resident, purchase, "1", occurred_at=at(hours=1))
+    projector.fold_all(session)
     assert completions(session, campaign.challenges[0].id) == 0
     actions.approve(session, make_user(Role.ADMIN), action.id)
+    projector.fold_all(session)
     assert bonus_entries(session, campaign.challenges[0].id) == 1
 
 
@@ -212,7 +219,7 @@ def test_the_catch_up_sweep_awards_what_the_hook_missed_and_only_once(session, r
 
 
 def test_challenge_bonus_once_under_parallel_actions_and_sweeps(app, committed):
-    """Eight residents' requests and four sweeps at the same instant: one completion, one bonus."""
+    """Eight requests, four sweeps and two projectors at the same instant: one completion, one bonus."""
     bus = make_type(committed, grams="100")
     resident = accounts.create_user(
         committed, None, role=Role.RESIDENT, login="13600000001", password=PASSWORD, nickname="racer", district="371402"
@@ -229,7 +236,7 @@ def test_challenge_bonus_once_under_parallel_actions_and_sweeps(app, committed):
         now=now - dt.timedelta(hours=2),
     )
     challenge_id = campaign.challenges[0].id
-    barrier, statuses, lock = threading.Barrier(12), [], threading.Lock()
+    barrier, statuses, lock = threading.Barrier(14), [], threading.Lock()
 
     def post(i):
         client = app.test_client()
@@ -249,13 +256,21 @@ def test_challenge_bonus_once_under_parallel_actions_and_sweeps(app, committed):
         s.commit()
         s.close()
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(8)] + [
-        threading.Thread(target=sweep) for _ in range(4)
-    ]
+    def fold():
+        barrier.wait()
+        for _ in range(20):  # folding while the actions arrive
+            projector.drain(db.new_session, limit=1)
+
+    threads = (
+        [threading.Thread(target=post, args=(i,)) for i in range(8)]
+        + [threading.Thread(target=sweep) for _ in range(4)]
+        + [threading.Thread(target=fold) for _ in range(2)]
+    )
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
+    projector.drain(db.new_session)  # whatever arrived after the last fold
     committed.expire_all()
     assert Counter(statuses) == {201: 8}
     assert (completions(committed, challenge_id), bonus_entries(committed, challenge_id)) == (1, 1)

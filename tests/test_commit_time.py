@@ -1,4 +1,5 @@
-"""Shared counts (district roll-ups, district boards, bucket counts) are written at COMMIT, merged:
+"""Shared counts (district roll-ups, district boards, bucket counts), queued by the projector's fold,
+are written at COMMIT, merged:
 they still equal a rebuild from the raw rows, also under parallel writers, and a rolled-back
 savepoint or transaction takes its share with it."""
 
@@ -14,7 +15,7 @@ from sqlalchemy import event, func, select
 
 from models import ActionType, District, Role, StatActions, StatRegistrations
 from webapp.extensions import db
-from webapp.services import accounts, boards, commit_time
+from webapp.services import accounts, boards, commit_time, projector
 from webapp.services.actions import ActionInput, log_action
 from webapp.services.statistics import refresh_rollups, rollups
 
@@ -25,7 +26,10 @@ NOW = dt.datetime(2026, 5, 12, 4, 0, tzinfo=dt.UTC)  # 12:00 in Dezhou
 
 
 def bus(session, user, minutes: int = 0):
-    return log_action(session, user, ActionInput("bus", Decimal(5), NOW - dt.timedelta(minutes=minutes)), now=NOW)
+    """Log a bus trip and fold it in the same transaction: the fold is what queues the shared deltas."""
+    logged = log_action(session, user, ActionInput("bus", Decimal(5), NOW - dt.timedelta(minutes=minutes)), now=NOW)
+    projector.fold_all(session)
+    return logged
 
 
 def bus_type_id(session) -> int:
@@ -141,6 +145,7 @@ def test_parallel_residents_of_one_district_lose_no_count(app, committed):
     for t in threads:
         t.join(timeout=120)
     assert statuses == [201] * (threads_n * each)
+    projector.drain(db.new_session, limit=5)  # batches straddle residents
     committed.expire_all()
     assert daily_bus_actions(committed) == threads_n * each
     live = snapshot(committed)
@@ -172,14 +177,15 @@ def left_residents(session) -> int:
 
 @pytest.mark.skipif(not is_postgres(), reason="table locks against row locks: PostgreSQL's")
 def test_a_live_action_and_the_nightly_sweep_do_not_deadlock(app, committed):
-    """The action holds stat_masks rows and writes the other roll-ups at COMMIT; the sweep locks
-    stat_masks first, so it waits for the action instead of deadlocking with it."""
+    """A fold holds stat_masks rows and writes the other roll-ups at COMMIT; the sweep takes the fold
+    lock and then stat_masks first, so it waits for the fold instead of deadlocking with it."""
     user = accounts.create_user(
         committed, None, role=Role.RESIDENT, login="13700009911", password=PASSWORD, district="371402"
     )
     committed.commit()
     now = dt.datetime.now(dt.UTC)
     log_action(committed, user, ActionInput("bus", Decimal(5), now - dt.timedelta(minutes=5)), now=now)
+    projector.fold_all(committed)  # a fold in progress: masks written, shared rows queued for COMMIT
     errors: list[str] = []
 
     def sweep() -> None:

@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from models import ActionStatus, Role, UserBadge, WeeklyRecap
-from webapp.services import actions, badges, families, gamification, ledger, levels, privacy, recaps
+from webapp.services import actions, badges, families, gamification, ledger, levels, privacy, projector, recaps
 
 from .carbon import make_type
 from .game import city_time, credit
@@ -261,7 +261,7 @@ def test_export_includes_badges_family_and_game_settings(session, resident):
 
 def test_the_credit_hook_is_installed_once():
     gamification.install()
-    assert actions.AFTER_CREDIT.count(gamification.on_credit) == 1
+    assert projector.ON_ACTION.count(gamification.on_credit) == 1
 
 
 def test_summary_is_stable_without_actions(session, resident):
@@ -335,6 +335,7 @@ def test_the_running_game_state_equals_a_recomputation_also_for_back_dated_days(
             evidence=actions.Verified(Evidence.TRANSIT, "late-trip"),
             now=late,
         )
+        projector.fold_all(session)
     session.refresh(profile)
     fresh = GameProfile(user_id=resident.id)
     game_state.recompute(session, fresh, resident)

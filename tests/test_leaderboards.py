@@ -9,7 +9,7 @@ import random
 import time_machine
 
 from models import ActionStatus, Board, BoardBucket, Role
-from webapp.services import accounts, actions, boards, families, gamification, leaderboards
+from webapp.services import accounts, actions, boards, families, gamification, leaderboards, projector
 
 from .carbon import make_type
 from .game import city_time, credit
@@ -77,6 +77,7 @@ def test_pending_duplicate_and_rejected_actions_do_not_count_until_approved(sess
     assert table(board(session, user)) == [(1, "careful", 100)]
     with time_machine.travel(city_time(MONDAY, 20), tick=False):
         actions.approve(session, admin, pending.id)
+        projector.fold_all(session)
     assert table(board(session, user)) == [(1, "careful", 600)]
     assert boards.verify(session) == []
 
@@ -258,7 +259,7 @@ def test_the_game_commands_verify_rebuild_sweep_and_write_recaps(app, session, m
     credit(session, user, walk.code, 3, dt.datetime.now(dt.UTC) - dt.timedelta(days=7))
     session.commit()
     runner = app.test_cli_runner()
-    assert runner.invoke(game_cli, ["verify"]).output.strip() == "leaderboards ok"
+    assert runner.invoke(game_cli, ["verify"]).output.strip() == "leaderboards and profiles ok"
     session.execute(BoardBucket.__table__.delete())
     session.commit()
     broken = runner.invoke(game_cli, ["verify"])

@@ -35,7 +35,7 @@ def test_healthz_answers_while_the_process_lives(client):
 def test_readyz_is_200_when_the_database_answers(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "up"}
+    assert response.get_json() == {"status": "ok", "database": "up", "projector": {"backlog": 0, "lag_seconds": 0.0}}
 
 
 def test_readyz_is_503_when_the_database_fails(client, monkeypatch):

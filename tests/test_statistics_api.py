@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, Role
+from webapp.services import projector
 
 from .test_statistics_data import log, shanghai
 
@@ -26,6 +27,7 @@ def busy_week(session, make_user):
             day = 10 + i % 7
             log(session, resident, "bus", 6, shanghai(2026, 5, day, 8, 30), shanghai(2026, 5, day, 21, 0))
             log(session, resident, "waste_paper", 2, shanghai(2026, 5, day, 19, 0), shanghai(2026, 5, day, 21, 0))
+    projector.fold_all(session)
     session.commit()
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from models import Campaign, CampaignStatus, District, GreenFamily, Merchant, MerchantCategory, MerchantStatus
-from webapp.services import statistics
+from webapp.services import projector, statistics
 from webapp.services.statistics import Scope, Window
 
 from .test_statistics_data import log, shanghai
@@ -31,6 +31,7 @@ def test_campaign_impact_compares_days_during_with_the_four_weeks_before(session
     for _ in range(10):
         walker = make_user(district="371403")
         log(session, walker, "walk", 5000, shanghai(2026, 6, 2, 9, 0), shanghai(2026, 6, 2, 10, 0))
+    projector.fold_all(session)
     session.add(
         Campaign(
             name_zh="全国低碳日",

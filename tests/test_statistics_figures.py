@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from models import District, StatActions
-from webapp.services import statistics
+from webapp.services import projector, statistics
 from webapp.services.statistics import Scope, Series, Window
 
 from .test_statistics_data import direct, log, make_activity, raw_rows, shanghai
@@ -112,6 +112,7 @@ def test_a_minute_before_and_after_midnight_in_dezhou_are_different_days(session
     now = shanghai(2026, 6, 15, 1, 0)
     log(session, resident, "bus", 5, shanghai(2026, 6, 14, 23, 59), now)
     log(session, resident, "bus", 7, shanghai(2026, 6, 15, 0, 1), now)
+    projector.fold_all(session)
     days = dict(
         session.execute(
             select(StatActions.start, StatActions.actions).where(
@@ -134,6 +135,7 @@ def test_statistics_sum_co2e_not_credits(session, make_user):
     now = shanghai(2026, 6, 20, 18, 0)
     for hour in range(8, 14):  # bus: 310 credits a day for self-reports
         log(session, resident, "bus", 20, shanghai(2026, 6, 20, hour, 0), now)
+    projector.fold_all(session)
     got = statistics.overview(
         session, Scope(Window(dt.date(2026, 6, 20), dt.date(2026, 6, 20))), threshold=NO_SUPPRESSION
     )

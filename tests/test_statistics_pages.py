@@ -12,6 +12,7 @@ from babel.messages.mofile import read_mo
 from sqlalchemy import select
 
 from models import AuditEvent, Role
+from webapp.services import projector
 
 from .pages import login
 from .test_statistics_data import log, shanghai
@@ -42,6 +43,7 @@ def month_of_activity(session, make_user):
                 shanghai(2026, 5, day, 18, 0),
                 shanghai(2026, 5, day, 22, 0),
             )
+    projector.fold_all(session)
     session.commit()
 
 

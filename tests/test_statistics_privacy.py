@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import District
-from webapp.services import statistics
+from webapp.services import projector, statistics
 from webapp.services.statistics import Scope, Series, Window, wilson
 from webapp.services.statistics.suppression import suppress
 
@@ -21,6 +21,7 @@ NOW = shanghai(2026, 5, 12, 20, 0)
 def residents_logging(session, make_user, district: str, n: int, code: str = "bus", *, hour: int = 9):
     for _ in range(n):
         log(session, make_user(district=district), code, 5, shanghai(2026, 5, 12, hour, 0), NOW)
+    projector.fold_all(session)
 
 
 def districts(session) -> dict[str, District]:
@@ -86,6 +87,7 @@ def test_a_hidden_day_is_never_the_only_hidden_day_of_a_shown_total(session, mak
     for day, n in ((12, 14), (13, 3), (14, 11), (15, 12)):
         for _ in range(n):
             log(session, make_user(), "bus", 5, shanghai(2026, 5, day, 9, 0), shanghai(2026, 5, day, 20, 0))
+    projector.fold_all(session)
     window = Window(dt.date(2026, 5, 12), dt.date(2026, 5, 15))
     points = statistics.timeseries(session, Series("actions", "day", window))
     hidden = [p["period"].day for p in points if p["suppressed"]]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from models import ActionStatus, ActionType, Role, StatActions, StatMask, StatReach
-from webapp.services import accounts, actions
+from webapp.services import accounts, actions, projector
 from webapp.services.statistics import refresh_rollups
 
 from .test_statistics_data import log, make_activity, shanghai, snapshot
@@ -62,14 +62,18 @@ def test_review_outcomes_and_erasure_reach_the_roll_ups(session, make_user):
     assert (first.status, second.status) == (ActionStatus.PENDING, ActionStatus.PENDING)
     assert nev_car_rows(session) == 0
     actions.approve(session, admin, first.id)
+    projector.fold_all(session)
     assert nev_car_rows(session) == 1
     actions.reject(session, admin, second.id, "no evidence")
+    projector.fold_all(session)
     assert nev_car_rows(session) == 1
     actions.appeal(session, resident, second.id, "here is my charging receipt")
     actions.approve(session, admin, second.id)
+    projector.fold_all(session)
     assert nev_car_rows(session) == 2
     live = snapshot(session)
     accounts.erase(session, resident)
+    projector.fold_all(session)
     after = snapshot(session)
     assert after["stat_actions"] == live["stat_actions"] and after["stat_masks"] == live["stat_masks"]
     assert after["stat_registrations"] != live["stat_registrations"]  # one resident fewer from today

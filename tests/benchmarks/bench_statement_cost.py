@@ -41,7 +41,6 @@ def main() -> int:
     env = app_env(url, BENCH_ENDPOINTS="true")
     fresh_city_database(url, env)
     tokens = make_tokens(env, 2 * (args.calls // 5 + 1), spread=False)  # also puts env and ROOT in place
-    from core_only import derived_work_off
     from sqlalchemy import bindparam, func, insert, select
 
     from models import AuditEvent, Role, User, utcnow
@@ -105,8 +104,6 @@ def main() -> int:
         ("request: POST /api/v1/actions", action(0), half * 4),
     ]:
         rows.append((name, *measure(calls, work)))
-    with derived_work_off():
-        rows.append(("request: POST /api/v1/actions, core only", *measure(half * 4, action(half))))
     print(f"PostgreSQL, one process, {args.calls} calls each after a warm-up")
     print(f"{'what':<42}{'CPU ms':>10}{'wall ms':>10}")
     for name, cpu, wall in rows:

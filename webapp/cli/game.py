@@ -11,7 +11,8 @@ from flask.cli import with_appcontext
 
 from models import utcnow
 
-from ..services import badges, boards, recaps
+from ..extensions import db
+from ..services import badges, boards, game_state, projector, recaps
 from .common import transaction
 
 
@@ -23,21 +24,23 @@ def game_cli() -> None:
 @game_cli.command("verify")
 @with_appcontext
 def verify() -> None:
-    """Exit 0 when the leaderboard aggregates equal a recomputation from the credited actions."""
-    with transaction() as session:
-        problems = boards.verify(session)
+    """Exit 0 when the folded leaderboards and game profiles equal a recomputation from the actions."""
+    problems = projector.settled(db.new_session, lambda s: boards.verify(s) + game_state.verify_profiles(s))
     for problem in problems[:50]:
         click.echo(problem, err=True)
     if problems:
-        raise click.ClickException(f"{len(problems)} leaderboard rows differ from the actions")
-    click.echo("leaderboards ok")
+        raise click.ClickException(f"{len(problems)} leaderboard rows or profiles differ from the actions")
+    click.echo("leaderboards and profiles ok")
 
 
 @game_cli.command("rebuild")
 @with_appcontext
 def rebuild() -> None:
-    """Recompute every leaderboard aggregate from the credited actions."""
+    """Recompute every leaderboard aggregate from the credited actions (the backlog folded first)."""
+    projector.drain(db.new_session)
     with transaction() as session:
+        projector.snapshot(session)
+        projector.fold_all(session)
         rows = boards.rebuild(session, utcnow())
     click.echo(f"leaderboards rebuilt: {rows} rows")
 

@@ -11,7 +11,8 @@ from flask.cli import with_appcontext
 
 from seeds import SEEDS_DIR, demo, load_profile, synthetic
 
-from ..services import city, methodology, statistics
+from ..extensions import db
+from ..services import city, methodology, projector, statistics
 from .common import transaction
 
 
@@ -43,6 +44,7 @@ def seed_demo() -> None:
     """Demo accounts of every role (idempotent); prints their logins."""
     with transaction() as session:
         logins = demo.load(session)
+    projector.drain(db.new_session)  # the demo residents' badges, boards and figures at once
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD})")
     for role, login, nickname in logins:
         click.echo(f"  {role:<10} {login:<28} {nickname}")
@@ -63,6 +65,7 @@ def seed_synthetic(residents: int, action_count: int, days: int, until: dt.datet
         loaded = synthetic.load(session, synthetic.Plan(residents, action_count, last, days, seed))
         stored = time.perf_counter()
         statistics.refresh_rollups(session)
+    projector.drain(db.new_session)
     finished = time.perf_counter()
     click.echo(
         f"synthetic: {loaded.residents} residents, {loaded.actions} actions, {loaded.entries} ledger entries "

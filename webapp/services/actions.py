@@ -28,7 +28,7 @@ from models import (
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..messages import N_
-from . import accounts, ledger, methodology, scoring
+from . import accounts, ledger, methodology, projector, scoring
 from .city import city_zone
 
 BACKDATING = dt.timedelta(days=7)
@@ -187,11 +187,13 @@ def _score(session: Session, user: User, action: Action, total: int, self_report
 
 
 def _book(session: Session, account: CarbonAccount, user: User, action: Action) -> None:
-    """Book a scored action: credits into the ledger and CO2e onto the account in one UPDATE, then the hooks."""
+    """Book a scored action: credits into the ledger and CO2e onto the account in one UPDATE, the core
+    hooks, and the outbox row from which the projector folds everything derived (badges, boards, ...)."""
     log_new = action.id is None  # inserted just now: nothing can have booked it yet
     session.flush()
+    entry_id = None
     if action.credits:
-        ledger.credit(
+        entry_id = ledger.credit(
             session,
             account,
             EntryKind.EARN,
@@ -200,14 +202,16 @@ def _book(session: Session, account: CarbonAccount, user: User, action: Action) 
             co2e_grams=action.co2e_grams,
             fresh_cause=log_new,
             owner=user,
-        )
+        ).id
     else:
         ledger.lock_account(session, account, add_co2e=action.co2e_grams)
     for hook in AFTER_CREDIT:
         hook(session, user, action)
+    projector.record(session, action_id=action.id, entry_id=entry_id)
 
 
-# Gamification and campaigns add what follows a credited action (badges, streaks, challenges).
+# Checks that belong to the booking itself (a green purchase claim's quantity); derived work is the
+# projector's (projector.ON_ACTION).
 AFTER_CREDIT: list[Callable[[Session, User, Action], None]] = []
 
 

@@ -35,7 +35,7 @@ from models import (
     utcnow,
 )
 
-from . import actions, badges, ledger, scoring
+from . import badges, ledger, projector, scoring
 from .actions import BACKDATING
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,8 @@ def award(session: Session, challenge: Challenge, user: User, now: dt.datetime |
 
 
 def challenge_progress(session: Session, user: User, action: Action) -> None:
-    """actions.AFTER_CREDIT hook: award every challenge this credited action completes."""
+    """projector.ON_ACTION: award every challenge this credited action completes (the bonus is an entry
+    caused by the challenge, unique per account, so a fold run twice cannot pay twice)."""
     challenges = session.scalars(
         _open_challenges(),
         {
@@ -177,6 +178,7 @@ def challenge_progress(session: Session, user: User, action: Action) -> None:
     ).all()
     for challenge in challenges:
         if credited_count(session, challenge, user.id) >= challenge.count:
+            ledger.lock_account(session, ledger.account_for(session, user))
             award(session, challenge, user)
 
 
@@ -270,5 +272,5 @@ def install() -> None:
     """Put the campaign rules into scoring and action logging (idempotent; explicit, no discovery)."""
     if campaign_boost not in scoring.BOOST_RULES:
         scoring.BOOST_RULES[:] = [r for r in scoring.BOOST_RULES if r is not scoring.no_boost] + [campaign_boost]
-    if challenge_progress not in actions.AFTER_CREDIT:
-        actions.AFTER_CREDIT.append(challenge_progress)
+    if challenge_progress not in projector.ON_ACTION:
+        projector.ON_ACTION.append(challenge_progress)

@@ -1,14 +1,15 @@
 """Additive upserts of hot shared rows, written just before COMMIT instead of when they arise.
 
 A district's statistics and leaderboard rows, and the leaderboard's bucket counts, are shared by
-every resident who acts at the same time. Written when they arise, the first transaction's row lock
-would queue all the others until it commits, after all its remaining work. So their deltas wait on
-the session: merged by key, dropped with a rolled-back savepoint or transaction, and written in key
-order by one statement per table in `before_commit`, or earlier, before a statement of the same
-transaction reads or rewrites one of those tables. Only sums, bitwise ORs and latest timestamps are
-deferred, never a value the writer reads back. Commit through `Session.commit()` (as the request and
-every job do): `before_commit` cannot tell which transaction commits, so committing the root's own
-handle while a savepoint is open would skip the write.
+every resident. The projector folds a whole batch of actions in one transaction, and registrations
+add to the day's row in theirs; written when they arise, those rows would be written once per action
+and held locked for the rest of the transaction. So their deltas wait on the session: merged by
+key, dropped with a rolled-back savepoint or transaction, and written in key order by one statement
+per table in `before_commit`, or earlier, before a statement of the same transaction reads or
+rewrites one of those tables. Only sums, bitwise ORs and latest timestamps are deferred, never a
+value the writer reads back. Commit through `Session.commit()` (as the request and every job do):
+`before_commit` cannot tell which transaction commits, so committing the root's own handle while a
+savepoint is open would skip the write.
 """
 
 from __future__ import annotations

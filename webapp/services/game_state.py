@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, event, func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -27,6 +27,7 @@ from models import (
     utcnow,
 )
 
+from . import projector
 from .boards import ALL
 from .statistics.sql import dialect_insert
 from .streaks import ONE_DAY, best_streak, streak
@@ -50,12 +51,13 @@ class Facts:
 
 
 def tally(session: Session, user: User) -> tuple[list[dt.date], dict[str, int], dict[str, int]]:
-    """Credited days (newest first) and counts by type and family, in one pass over the actions."""
+    """Credited days (newest first) and counts by type and family, in one pass over the folded actions
+    (an action still in the outbox is counted when the projector folds it)."""
     rows = session.execute(
         select(Action.local_day, ActionType.code, ActionType.family, func.count())
         .select_from(Action)
         .join(ActionType, ActionType.id == Action.action_type_id)
-        .where(Action.user_id == user.id, Action.status == ActionStatus.CREDITED)
+        .where(Action.user_id == user.id, Action.status == ActionStatus.CREDITED, projector.folded(session, Action.id))
         .group_by(Action.local_day, ActionType.code, ActionType.family)
     ).all()
     types: dict[str, int] = {}
@@ -96,6 +98,39 @@ def profile_of(session: Session, user: User, *, create: bool = True) -> GameProf
         recompute(session, profile, user)
         session.flush()
     return profile
+
+
+LOCKED = "game_profiles_locked"  # session.info: profiles this transaction holds locked, by user id
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:  # a savepoint that rolls back may undo a creation
+        session.info.pop(LOCKED, None)
+
+
+def locked_profile(session: Session, user: User) -> tuple[GameProfile, bool]:
+    """The resident's profile, row-locked (the projector's fold and the resident's settings take turns);
+    True when it was created and filled just now. Locked once per transaction (held in session.info)."""
+    held = session.info.setdefault(LOCKED, {})
+    if user.id in held:
+        return held[user.id], False
+    profile = session.get(GameProfile, user.id, with_for_update=True, populate_existing=True)
+    if profile is not None:
+        held[user.id] = profile
+        return profile, False
+    created = session.execute(
+        dialect_insert(session)(GameProfile)
+        .values(user_id=user.id, hidden_from_boards=False, streak=0, best_streak=0, counts={}, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[GameProfile.user_id])
+        .returning(GameProfile.user_id)
+    ).scalar()
+    profile = session.get(GameProfile, user.id, with_for_update=True, populate_existing=True)
+    if created is not None:
+        recompute(session, profile, user)
+        session.flush()
+    held[user.id] = profile
+    return profile, created is not None
 
 
 def note_credit(session: Session, profile: GameProfile, user: User, action: Action) -> None:
@@ -158,3 +193,16 @@ def facts(
         family_size=family[0],
         family_grams=family[1],
     )
+
+
+def verify_profiles(session: Session) -> list[str]:
+    """Profiles whose running state differs from a recomputation from the folded actions."""
+    problems = []
+    for profile in session.scalars(select(GameProfile).order_by(GameProfile.user_id)):
+        fresh = GameProfile(user_id=profile.user_id)
+        recompute(session, fresh, session.get(User, profile.user_id))
+        fields = ("streak", "best_streak", "first_day", "last_day", "counts")
+        kept, expected = ([getattr(p, f) or None for f in fields] for p in (profile, fresh))
+        if kept != expected:
+            problems.append(f"profile {profile.user_id}: stored {kept}, expected {expected}")
+    return problems

@@ -1,6 +1,9 @@
 """The game layer over credited actions: one hook after each credit keeps levels, streaks, badges,
 leaderboards and family totals, all from CO2e avoided (never credits) and credited actions only.
 
+The projector runs the hook after the action commits (projector.ON_ACTION), so these figures trail
+the action by the projector's lag (seconds).
+
 Scheduler jobs (sweeps over state, idempotent):
 - `webapp.services.badges:sweep_badges(session, now)` — time-based and family badges;
 - `webapp.services.recaps:weekly_recaps(session, now)` — last week's recaps, in batches.
@@ -18,7 +21,6 @@ from models import Action, Board, CarbonAccount, FamilyMember, GameProfile, Gree
 
 from . import (
     accounts,
-    actions,
     badges,
     boards,
     families,
@@ -27,6 +29,7 @@ from . import (
     ledger,
     levels,
     methodology,
+    projector,
     recaps,
 )
 from .city import city_zone
@@ -41,12 +44,11 @@ def profile_of(session: Session, user: User) -> GameProfile:
 
 
 def on_credit(session: Session, user: User, action: Action) -> None:
-    """actions.AFTER_CREDIT: runs under the resident's account lock, after every credited action."""
-    now = utcnow()
-    profile = session.get(GameProfile, user.id)  # kept: the identity map holds it only weakly
-    existed = profile is not None
-    profile = profile or game_state.profile_of(session, user)  # a new one is filled from the actions, this included
-    if existed:
+    """projector.ON_ACTION: after every credited action, in the order the resident's actions committed;
+    judged as of the moment it was credited, so the outcome does not depend on the projector's lag."""
+    now = action.reviewed_at or action.created_at
+    profile, filled = game_state.locked_profile(session, user)
+    if not filled:  # a profile filled just now from the folded actions holds this one already
         game_state.note_credit(session, profile, user, action)
     family = session.execute(
         select(FamilyMember.family_id, GreenFamily.member_count)
@@ -65,9 +67,7 @@ def on_credit(session: Session, user: User, action: Action) -> None:
 
 def set_hidden(session: Session, user: User, hidden: bool) -> GameProfile:
     """Opt out of (or back into) the resident leaderboards; takes effect for every period at once."""
-    account = ledger.account_for(session, user)
-    ledger.lock_account(session, account)  # never interleaves with this resident's credit hook
-    profile = game_state.profile_of(session, user)
+    profile, _filled = game_state.locked_profile(session, user)  # never interleaves with the projector's fold
     if profile.hidden_from_boards != hidden:
         profile.hidden_from_boards = hidden
         profile.updated_at = utcnow()
@@ -80,7 +80,7 @@ def set_hidden(session: Session, user: User, hidden: bool) -> GameProfile:
 def forget(session: Session, user: User) -> None:
     """accounts.ON_ERASE: leave the family and every board for good."""
     families.forget(session, user)
-    game_state.profile_of(session, user).hidden_from_boards = True
+    game_state.locked_profile(session, user)[0].hidden_from_boards = True
     session.flush()
     boards.set_listed(session, Board.RESIDENT, user.id, False)
 
@@ -161,8 +161,8 @@ def panel(session: Session, user: User, now: dt.datetime | None = None) -> dict:
 
 def install() -> None:
     """Put the game into action logging and erasure (idempotent; explicit, no discovery)."""
-    if on_credit not in actions.AFTER_CREDIT:
-        actions.AFTER_CREDIT.append(on_credit)
+    if on_credit not in projector.ON_ACTION:
+        projector.ON_ACTION.append(on_credit)
     if forget not in accounts.ON_ERASE:
         accounts.ON_ERASE.append(forget)
 

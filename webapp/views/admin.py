@@ -12,7 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import EmptyForm, FactorVersionForm, StaffForm
 from ..security import roles_required
-from ..services import accounts, actions, methodology
+from ..services import accounts, actions, methodology, projector
 from .forms_util import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,7 +41,9 @@ def users():
             return redirect(url_for("admin.users"))
     elif form.is_submitted():
         status = 422
-    return render_template("admin/users.html", form=form, users=accounts.list_users(db.session)), status
+    return render_template(
+        "admin/users.html", form=form, users=accounts.list_users(db.session), backlog=projector.backlog(db.session)
+    ), status
 
 
 @bp.route("/review")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
 from ..extensions import db
 from ..forms import EmptyForm
 from ..i18n import LANGUAGES
 from ..security import public
-from ..services import accounts, methodology
+from ..services import accounts, methodology, projector
 
 bp = Blueprint("public", __name__)
 
@@ -61,8 +60,8 @@ def healthz():
 @public
 def readyz():
     try:
-        db.session.execute(text("SELECT 1"))
+        lag = projector.backlog(db.session)  # answers only when the database does
     except Exception:  # any driver error means "not ready"
         db.session.rollback()
         return jsonify(status="unavailable", database="down"), 503
-    return jsonify(status="ok", database="up")
+    return jsonify(status="ok", database="up", projector=lag.as_dict())

@@ -43,6 +43,7 @@ from models import (
 )
 from models.statistics import CITY, NO_DISTRICT
 
+from .. import projector
 from . import staging, subjects
 from .periods import ROLLING, ROLLING_COLUMNS, TO_DATE, period_start
 from .rollups import MASK_COLUMNS, MASK_KEY, city_zone, registration_footprint
@@ -61,12 +62,17 @@ from .staging import ENTRIES, FACTS, NEXT
 
 BEGINNING = dt.date(1970, 1, 1)
 FAR = dt.date(9999, 12, 31)
-# stat_masks first: live writers write it at once and the other roll-ups only at COMMIT (commit_time)
+# stat_masks first: the projector writes it at once and the other roll-ups only at COMMIT (commit_time)
 ROLLUP_TABLES = "stat_masks, stat_registrations, stat_ledger, stat_reach, stat_active, stat_actions"
 
 
 def refresh_rollups(session: Session, since: dt.date | None = None) -> None:
-    """Make every roll-up equal to a direct aggregate of the raw rows again, from `since` on."""
+    """Make every roll-up equal to a direct aggregate of the raw rows again, from `since` on.
+
+    The projector's backlog is folded first, in this transaction and under its lock, so that no row is
+    counted by the rebuild and again by a later fold (the caller runs it in one snapshot on PostgreSQL).
+    """
+    projector.fold_all(session)
     dialect = dialect_of(session)
     if dialect == "postgresql":
         session.execute(text(f"LOCK TABLE {ROLLUP_TABLES} IN SHARE ROW EXCLUSIVE MODE"))

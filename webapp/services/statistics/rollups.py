@@ -1,11 +1,11 @@
-"""Roll-ups kept in the same transaction as the raw rows they summarise.
+"""Roll-ups folded from the raw rows they summarise.
 
-A credited action (actions.AFTER_CREDIT), a ledger entry and a resident's registration or erasure
-(insert/update events on those rows, since several services write them) each add their share here.
-Actions never leave `credited`, entries are never changed, and erasure keeps a resident's actions
-and entries, so these tables are only ever added to. A resident's day masks are read and written
-under their account lock, which every path that credits or posts takes first; shared totals are
-queued on the session and written at COMMIT, merged and in key order (commit_time).
+A credited action and a ledger entry are folded by the projector (projector.ON_ACTION, ON_ENTRY),
+after they commit, one fold at a time and in the order they committed; a resident's registration or
+erasure (insert/update events on users) adds its share in its own transaction. Actions never leave
+`credited`, entries are never changed, and erasure keeps a resident's actions and entries, so these
+tables are only ever added to. Shared totals are queued on the session and written at COMMIT,
+merged over the batch and in key order (commit_time).
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ from typing import Any
 from sqlalchemy import Select, bindparam, event, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.orm.util import identity_key
 
 from models import (
     Action,
     CarbonAccount,
-    EntryKind,
     LedgerEntry,
     Role,
     StatActions,
@@ -38,9 +36,8 @@ from models import (
 )
 from models.statistics import CITY, NO_DISTRICT
 
-from .. import actions as actions_service
 from .. import city as city_service
-from .. import commit_time
+from .. import commit_time, projector
 from . import subjects
 from .periods import KINDS, ROLLING_COLUMNS, TO_DATE, ActiveDays, local_day, period_start, rolling_changes
 from .sql import upsert
@@ -157,7 +154,7 @@ def _milli(quantity: Decimal) -> int:
 
 
 def after_credit(session: Session, user: User, action: Action) -> None:
-    """actions.AFTER_CREDIT: count a newly credited action (logged, or approved after review)."""
+    """projector.ON_ACTION: count a newly credited action (logged, or approved after review)."""
     dk = district_key(action.district_id)
     record_days(session, action.user_id, dk, action.local_day, subjects.for_action(action.action_type), session)
     measures = {
@@ -182,50 +179,42 @@ def after_credit(session: Session, user: User, action: Action) -> None:
     )
 
 
-def _loaded(session: Session, model: type, ident: Any, *attributes: str) -> Any:
-    """An object this session already holds with these attributes loaded (no SQL inside a flush)."""
-    held = session.identity_map.get(identity_key(model, ident)) if ident is not None else None
-    return held if held is not None and all(a in held.__dict__ for a in attributes) else None
+def _owner(session: Session, entry: LedgerEntry) -> tuple[int, int | None]:
+    known = projector.memo(session, "entry_owner")
+    if entry.account_id not in known:
+        row = session.execute(_owner_statement(), {"account_id": entry.account_id}).one()
+        known[entry.account_id] = (row.user_id, row.district_id)
+    return known[entry.account_id]
 
 
-def _owner(connection: Connection, entry: LedgerEntry) -> tuple[int, int | None]:
-    """The owner and district, as the posting service knew them (ledger `owner=`), else from the database."""
-    known = getattr(entry, "owner", None)
-    if known is not None:
-        return known.id, known.district_id
-    row = connection.execute(
+@functools.cache
+def _owner_statement() -> Select:
+    return (
         select(CarbonAccount.user_id, User.district_id)
         .join(User, User.id == CarbonAccount.user_id)
-        .where(CarbonAccount.id == entry.account_id)
-    ).one()
-    return row.user_id, row.district_id
+        .where(CarbonAccount.id == bindparam("account_id"))
+    )
 
 
-def _first_entry(session: Session, connection: Connection, entry: LedgerEntry) -> bool:
-    account = _loaded(session, CarbonAccount, entry.account_id, "lifetime_earned")
-    if (
-        account is not None
-        and entry.kind in (EntryKind.EARN, EntryKind.BONUS)
-        and account.lifetime_earned > entry.amount
-    ):
-        return False  # lifetime_earned already counts this entry: more than it means earlier ones
-    earlier = connection.execute(
-        select(LedgerEntry.id).where(LedgerEntry.account_id == entry.account_id, LedgerEntry.id != entry.id).limit(1)
-    ).first()
-    return earlier is None
+@functools.cache
+def _earlier_statement() -> Select:
+    """An entry of the same account before this one (one account's ids grow in commit order: its lock)."""
+    e = LedgerEntry.__table__.c
+    return select(e.id).where(e.account_id == bindparam("account_id"), e.id < bindparam("id")).limit(1)
 
 
-def _after_entry(_mapper: Any, connection: Connection, entry: LedgerEntry) -> None:
-    """Every ledger entry, whichever service posts it: by the owner's district and the city day."""
-    session = object_session(entry)
-    user_id, district_id = _owner(connection, entry)
-    day = local_day(entry.created_at, city_zone(connection))
+def fold_entry(session: Session, entry: LedgerEntry) -> None:
+    """projector.ON_ENTRY: every ledger entry, whichever service posted it, by the owner's district and day."""
+    user_id, district_id = _owner(session, entry)
+    day = local_day(entry.created_at, city_zone(session))
     dk = district_key(district_id)
-    measures = {
-        "entries": 1,
-        "amount": entry.amount,
-        "new_holders": 1 if _first_entry(session, connection, entry) else 0,
-    }
+    seen = projector.memo(session, "entry_accounts")  # an account folded earlier in this batch: not its first
+    first = (
+        entry.account_id not in seen
+        and session.execute(_earlier_statement(), {"account_id": entry.account_id, "id": entry.id}).first() is None
+    )
+    seen[entry.account_id] = True
+    measures = {"entries": 1, "amount": entry.amount, "new_holders": 1 if first else 0}
     commit_time.add(
         session,
         LEDGER,
@@ -242,7 +231,7 @@ def _after_entry(_mapper: Any, connection: Connection, entry: LedgerEntry) -> No
     )
     subject = subjects.LEDGER_SUBJECTS.get(entry.kind)
     if subject:
-        record_days(connection, user_id, dk, day, [subject], session)
+        record_days(session, user_id, dk, day, [subject], session)
 
 
 def registration_footprint(
@@ -304,11 +293,11 @@ def _keep_old_values(*_args: Any) -> None:
 
 
 def install() -> None:
-    """Hook the roll-ups into crediting, the ledger and accounts (idempotent; explicit)."""
-    if after_credit not in actions_service.AFTER_CREDIT:
-        actions_service.AFTER_CREDIT.append(after_credit)
-    if not event.contains(LedgerEntry, "after_insert", _after_entry):
-        event.listen(LedgerEntry, "after_insert", _after_entry)
+    """Hook the roll-ups into the projector and accounts (idempotent; explicit)."""
+    if after_credit not in projector.ON_ACTION:
+        projector.ON_ACTION.append(after_credit)
+        projector.ON_ENTRY.append(fold_entry)
+    if not event.contains(User, "after_insert", _after_user_insert):
         event.listen(User, "after_insert", _after_user_insert)
         event.listen(User, "after_update", _after_user_update)
         for name in REGISTRATION_FIELDS:
