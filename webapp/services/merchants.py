@@ -120,7 +120,13 @@ def decide(session: Session, actor: User, merchant_id: int, decision: str, note:
     merchant.decided_at = utcnow()
     session.flush()
     accounts.audit(
-        session, actor, f"merchant.{decision}", merchant, before=str(before), after=str(target), note=note.strip()[:500]
+        session,
+        actor,
+        f"merchant.{decision}",
+        merchant,
+        before={"status": before},
+        after={"status": target},
+        note=note.strip()[:500],
     )
     return merchant
 
@@ -133,7 +139,14 @@ def set_daily_cap(session: Session, actor: User, merchant_id: int, cap: int) -> 
     before = merchant.daily_issuance_cap
     merchant.daily_issuance_cap = cap
     session.flush()
-    accounts.audit(session, actor, "merchant.cap_changed", merchant, before=before, after=cap)
+    accounts.audit(
+        session,
+        actor,
+        "merchant.cap_changed",
+        merchant,
+        before={"daily_issuance_cap": before},
+        after={"daily_issuance_cap": cap},
+    )
     return merchant
 
 
