@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from models import Role
+from models import Role, User
 from webapp.services import accounts
 
 from .conftest import PASSWORD
+from .pages import csrf_from
 
 
 @pytest.fixture
@@ -90,3 +91,19 @@ def test_the_admin_page_shows_before_and_after_and_filters(api, trail):
     assert "publicity" in html
     bad = client.get("/admin/audit?from=not-a-day")
     assert bad.status_code == 422 and 'role="alert"' in bad.get_data(as_text=True)
+
+
+def test_an_admin_changes_a_staff_role_from_the_users_page(api, session, make_user):
+    admin, staff = make_user(Role.ADMIN), make_user(Role.OFFICIAL)
+    client = api(admin)
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert f'action="/admin/users/{staff.id}/role"' in html
+    token = csrf_from(html)
+    response = client.client.post(f"/admin/users/{staff.id}/role", data={"csrf_token": token, "role": "publicity"})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(User, staff.id).role == Role.PUBLICITY
+    bad = client.client.post(f"/admin/users/{staff.id}/role", data={"csrf_token": token, "role": "resident"})
+    assert bad.status_code == 302
+    session.expire_all()
+    assert session.get(User, staff.id).role == Role.PUBLICITY

@@ -192,9 +192,18 @@ def attach_staff(session: Session, actor: User | None, user: User, merchant: Mer
         _require_admin(actor)
     if user.role != Role.MERCHANT:
         raise Invalid.field("merchant", N_("Only merchant-staff accounts belong to a merchant."))
+    before = {"merchant_id": user.merchant_id}
     user.merchant_id = merchant.id
     session.flush()
-    accounts.audit(session, actor, "merchant.staff_attached", user, merchant_id=merchant.id)
+    accounts.audit(
+        session,
+        actor,
+        "merchant.staff_attached",
+        user,
+        merchant_id=merchant.id,
+        before=before,
+        after={"merchant_id": merchant.id},
+    )
 
 
 def create_staff(

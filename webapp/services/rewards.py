@@ -90,7 +90,9 @@ def create(session: Session, staff: User, data: RewardInput, *, now: dt.datetime
     _apply(reward, data)
     session.add(reward)
     session.flush()
-    accounts.audit(session, staff, "reward.created", reward, cost=reward.cost, stock=reward.stock)
+    accounts.audit(
+        session, staff, "reward.created", reward, cost=reward.cost, stock=reward.stock, after=_reward_state(reward)
+    )
     return reward
 
 
@@ -150,9 +152,10 @@ def set_image(session: Session, staff: User, reward_id: int, data: bytes, direct
     name = f"{secrets.token_hex(16)}.{kind}"
     directory.mkdir(parents=True, exist_ok=True)
     (directory / name).write_bytes(data)
+    before = {"image_name": reward.image_name}
     reward.image_name = name
     session.flush()
-    accounts.audit(session, staff, "reward.image_set", reward, image=name)
+    accounts.audit(session, staff, "reward.image_set", reward, image=name, before=before, after={"image_name": name})
     return reward
 
 

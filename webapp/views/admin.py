@@ -13,6 +13,7 @@ from ..api.common import decode_cursor, encode_cursor
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import EmptyForm, FactorVersionForm, StaffForm
+from ..i18n import role_label
 from ..schemas.audit import AuditArgs
 from ..security import roles_required
 from ..services import accounts, actions, audit_log, methodology, two_factor
@@ -115,6 +116,23 @@ def reset_two_factor(user_id: int):
             flash(_(error.message), "error")
         else:
             flash(_("Two-factor sign-in of %(name)s reset.", name=user.nickname), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@roles_required(Role.ADMIN)
+def change_role(user_id: int):
+    """Move a staff account to another staff role (audited; its sessions end)."""
+    if EmptyForm().validate_on_submit():
+        try:
+            role = Role(request.form.get("role", ""))
+            user = accounts.change_role(db.session, current_user.user, user_id, role)
+        except ValueError:
+            flash(_("Unknown role."), "error")
+        except DomainError as error:
+            flash(_(error.message), "error")
+        else:
+            flash(_("%(name)s is now %(role)s.", name=user.nickname, role=role_label(role)), "success")
     return redirect(url_for("admin.users"))
 
 
