@@ -1,6 +1,6 @@
 """All models, re-exported so that alembic and the services see the full metadata."""
 
-from .accounts import STAFF_ROLES, ApiToken, AuditEvent, IdempotencyRecord, Role, User
+from .accounts import STAFF_ROLES, ApiToken, AuditEvent, IdempotencyRecord, RecoveryCode, Role, User
 from .actions import Action, ActionStatus, Evidence
 from .base import Base, utcnow
 from .campaigns import (
@@ -70,6 +70,7 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "PartnerSignature",
+    "RecoveryCode",
     "Redemption",
     "RedemptionStatus",
     "Reward",

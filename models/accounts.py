@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, LabelledEnum, enum_values, utcnow
@@ -49,6 +49,10 @@ class User(Base):
     last_login_at: Mapped[dt.datetime | None]
     is_active: Mapped[bool] = mapped_column(default=True)
     deleted_at: Mapped[dt.datetime | None]
+    # Two-factor sign-in (TOTP): the secret is kept from enrolment start; enrolled once confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enrolled_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code's time step is used once
 
     district: Mapped[District | None] = relationship(lazy="joined")
 
@@ -69,11 +73,26 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class RecoveryCode(Base):
+    """A single-use second factor for a lost authenticator; only its argon2 hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[dt.datetime | None]
+
+
 class AuditEvent(Base):
-    """Who did what to which object; written by services for every privileged change."""
+    """Who did what to which object, with the state before and after; append-only (database triggers)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_target", "target_type", "target_id"),
+        Index("ix_audit_events_action", "action"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
@@ -81,6 +100,8 @@ class AuditEvent(Base):
     target_type: Mapped[str | None] = mapped_column(String(40))
     target_id: Mapped[int | None]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 import threading
 
+import pyotp
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session
+from sqlalchemy import text, update
+from sqlalchemy.orm import Session, object_session
 
-from models import Role, User
+from models import Role, User, utcnow
 from webapp.services import accounts
 
 _numbers = itertools.count(1)
@@ -21,8 +23,9 @@ class ApiClient:
         self.client = client
         self.headers: dict[str, str] = {}
 
-    def sign_in(self, login: str, password: str) -> None:
-        response = self.client.post("/api/v1/auth/login", json={"login": login, "password": password})
+    def sign_in(self, login: str, password: str, otp: str | None = None) -> None:
+        body = {"login": login, "password": password, **({"otp": otp} if otp else {})}
+        response = self.client.post("/api/v1/auth/login", json=body)
         assert response.status_code == 200, response.get_json()
         self.refresh_csrf()
 
@@ -61,10 +64,48 @@ def make_user_factory(session: Session, password: str):
             nickname=nickname or f"{role.value}-{n}",
             district=district if role == Role.RESIDENT else None,
         )
+        if role == Role.ADMIN:  # administrators cannot work without a second factor: enrol them
+            user.totp_secret = pyotp.random_base32()
+            user.totp_enrolled_at = utcnow()
         session.commit()
         return user
 
     return make_user
+
+
+def fresh_otp(user: User) -> str | None:
+    """A valid authenticator code for an enrolled user, as if a new time step had begun (the used step is
+    forgotten first, so that a test may sign the same person in twice within 30 seconds)."""
+    if user.totp_enrolled_at is None or not user.totp_secret:
+        return None
+    owner = object_session(user)
+    if owner is not None:
+        owner.execute(update(User).where(User.id == user.id).values(totp_last_step=None))
+        owner.commit()
+    return pyotp.TOTP(user.totp_secret).now()
+
+
+def login_body(user: User, password: str) -> dict:
+    """What a person types to sign in: login, password and, when enrolled, the current code."""
+    otp = fresh_otp(user)
+    return {"login": user.phone or user.email, "password": password, **({"otp": otp} if otp else {})}
+
+
+def purge_audit_events(conn) -> None:
+    """Empty the append-only audit table between committed tests, lifting its guard triggers meanwhile."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL session_replication_role = replica"))  # triggers off, this transaction
+        conn.execute(text("DELETE FROM audit_events"))
+        conn.execute(text("SET LOCAL session_replication_role = origin"))
+        return
+    triggers = conn.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'")
+    ).all()
+    for name, _ in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    conn.execute(text("DELETE FROM audit_events"))
+    for _, sql in triggers:
+        conn.exec_driver_sql(sql)
 
 
 def race(n: int, work) -> list:

@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from .conftest import PASSWORD
+from .helpers import login_body
 
 _CSRF_INPUT = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
 
@@ -36,7 +37,7 @@ def clone(app: Flask, client: FlaskClient) -> FlaskClient:
 
 
 def login(client: FlaskClient, user, password: str = PASSWORD):
-    return client.post("/api/v1/auth/login", json={"login": user.phone or user.email, "password": password})
+    return client.post("/api/v1/auth/login", json=login_body(user, password))
 
 
 def me_status(client: FlaskClient) -> int:

@@ -15,6 +15,7 @@ from models import Role
 from webapp.security import PUBLIC, SIGNED_IN, UNSAFE_METHODS, allowed_roles
 
 from .conftest import PASSWORD
+from .helpers import login_body
 
 KNOWN_MARKERS = {PUBLIC, SIGNED_IN, *Role}
 PLACEHOLDER = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
@@ -56,7 +57,7 @@ class Browsers:
             headers = {}
             if role is not None:
                 user = self.make_user(role)
-                response = client.post("/api/v1/auth/login", json={"login": user.phone, "password": PASSWORD})
+                response = client.post("/api/v1/auth/login", json=login_body(user, PASSWORD))
                 assert response.status_code == 200, (role, response.get_json())
                 headers["X-CSRFToken"] = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
             self.clients[role] = (client, headers)

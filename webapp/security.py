@@ -27,6 +27,8 @@ ALL_ROLES = frozenset(Role)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Endpoints registered by extensions, which cannot carry our decorator.
 EXTENSION_ENDPOINTS = {"static": PUBLIC, "api-docs.openapi_json": PUBLIC}
+PENDING_KEY = "pending_2fa"  # the password step passed, the second factor not yet
+PENDING_SECONDS = 300
 
 
 class Principal(UserMixin):
@@ -202,6 +204,29 @@ def sign_in(user: User) -> None:
     if language:
         session["lang"] = language
     session.permanent = True
+
+
+def begin_second_step(user: User, purpose: str) -> None:
+    """After the password: remember who is half-way ('verify' a code or 'enrol'), without signing in."""
+    language = session.get("lang")
+    session.clear()
+    session[PENDING_KEY] = {"id": user.id, "v": user.session_version, "at": utcnow().timestamp(), "for": purpose}
+    if language:
+        session["lang"] = language
+
+
+def pending_user(purpose: str) -> User | None:
+    """The account waiting for its second step, while fresh (5 minutes) and not revoked meanwhile."""
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict) or data.get("for") != purpose:
+        return None
+    if utcnow().timestamp() - data.get("at", 0) > PENDING_SECONDS:
+        session.pop(PENDING_KEY, None)
+        return None
+    user = db.session.get(User, data.get("id"))
+    if user is None or user.session_version != data.get("v") or not user.is_active or user.deleted_at is not None:
+        return None
+    return user
 
 
 def sign_out() -> None:

@@ -7,18 +7,29 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
-from models import Role
+from models import Role, User
 
+from ..errors import Unauthenticated
 from ..extensions import db, limiter
 from ..ratelimit import login_key
 from ..schemas.accounts import CsrfOut, LoginIn, RegisterIn, TokenIn, TokenOut, UserOut
 from ..security import public, roles_required, sign_in, sign_out, signed_in
-from ..services import accounts, privacy
+from ..services import accounts, privacy, two_factor
 
 auth_blp = Blueprint("api_auth", __name__, url_prefix="/auth", description="Sign-up, sign-in and tokens")
 me_blp = Blueprint("api_me", __name__, url_prefix="/me", description="The caller's own account")
 
 LOGIN_LIMITS = {"deduct_when": lambda response: response.status_code == 401}  # only failures count
+
+
+def _authenticate(data: dict) -> User:
+    """Password, then for staff who enrolled the second factor (`otp`); admins must have enrolled."""
+    user = accounts.authenticate(db.session, data["login"], data["password"])
+    if two_factor.must_enrol(user):
+        raise Unauthenticated(two_factor.ENROL_FIRST)
+    if two_factor.required(user):
+        two_factor.verify(db.session, user, data.get("otp"))
+    return user
 
 
 @auth_blp.route("/register", methods=["POST"])
@@ -38,7 +49,7 @@ def register(data):
 @auth_blp.response(200, UserOut)
 def login(data):
     """Sign in with phone or e-mail; sets the session cookie."""
-    user = accounts.authenticate(db.session, data["login"], data["password"])
+    user = _authenticate(data)
     sign_in(user)
     return user
 
@@ -70,7 +81,7 @@ def csrf_token():
 @auth_blp.response(201, TokenOut)
 def create_token(data):
     """A bearer token for a program; shown once, stored hashed."""
-    user = accounts.authenticate(db.session, data["login"], data["password"])
+    user = _authenticate(data)
     token, raw = accounts.issue_token(db.session, user, data["name"])
     return {"id": token.id, "token": raw, "name": token.name}
 

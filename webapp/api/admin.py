@@ -1,4 +1,4 @@
-"""Administration API: the review queue, ledger adjustments, new emission-factor versions."""
+"""Administration API: the review queue, ledger adjustments, new emission-factor versions, the audit log."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from ..errors import NotFound
 from ..extensions import db
 from ..messages import N_
 from ..schemas.actions import ActionOut, AdjustmentIn, EntryOut, FactorOut, FactorVersionIn, RejectIn
+from ..schemas.audit import AuditArgs, AuditListOut
 from ..security import roles_required
-from ..services import actions, ledger, methodology
+from ..services import actions, audit_log, ledger, methodology
+from .common import PageArgs, decode_cursor, encode_cursor
 
 blp = Blueprint("api_admin", __name__, url_prefix="/admin", description="Administration")
 
@@ -62,3 +64,26 @@ def publish_factor(data, code: str):
     """Publish a new version of an emission factor, effective from a city day (today or later)."""
     effective_from = data.pop("effective_from")
     return methodology.publish_version(db.session, current_user.user, code, effective_from=effective_from, **data)
+
+
+class AuditQuery(AuditArgs, PageArgs):
+    pass
+
+
+@blp.route("/audit", methods=["GET"])
+@roles_required(Role.ADMIN)
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200, AuditListOut)
+def audit(args):
+    """Every staff write, newest first: who, when, what, before and after; filter by actor, action prefix,
+    target and city days."""
+    chosen = audit_log.AuditFilter(
+        actor_id=args["actor"],
+        action=args["action"],
+        target_type=args["target_type"],
+        target_id=args["target_id"],
+        first=args["first"],
+        last=args["last"],
+    )
+    rows, more = audit_log.page(db.session, current_user.user, chosen, args["limit"], decode_cursor(args["cursor"]))
+    return {"items": rows, "next_cursor": encode_cursor(rows[-1].id) if more else None}

@@ -48,6 +48,11 @@ def seed_demo() -> None:
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD})")
     for role, login, nickname in logins:
         click.echo(f"  {role:<10} {login:<28} {nickname}")
+    click.echo(
+        "The admin sets up two-factor sign-in at the first sign-in: scan the QR code shown with an "
+        "authenticator app and keep the recovery codes. Other staff may enable it from their "
+        "'Two-factor sign-in' page."
+    )
 
 
 @seed_cli.command("synthetic")

@@ -18,6 +18,11 @@ class RegisterIn(Schema):
 class LoginIn(Schema):
     login = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    otp = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={"description": "staff enrolled in two-factor sign-in: the authenticator code or a recovery code"},
+    )
 
 
 class TokenIn(LoginIn):

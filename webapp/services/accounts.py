@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -163,7 +165,32 @@ def create_user(
         district_id=district_id,
     )
     _insert_user(session, user)
-    audit(session, actor, "account.created", user, role=str(role))
+    audit(session, actor, "account.created", user, role=str(role), before=None, after=_account_state(user))
+    return user
+
+
+def _account_state(user: User) -> dict[str, Any]:
+    return {"role": user.role, "login": user.email or user.phone, "nickname": user.nickname, "active": user.is_active}
+
+
+def change_role(session: Session, actor: User, user_id: int, role: Role) -> User:
+    """An admin moves a staff account to another staff role; residents and oneself are out of reach."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden(N_("Only an administrator can change roles."))
+    user = session.get(User, user_id)
+    if user is None or user.deleted_at is not None or user.role == Role.RESIDENT:
+        raise NotFound(N_("No such account."))
+    if user.id == actor.id:
+        raise Conflict(N_("You cannot change your own role."))
+    if role == Role.RESIDENT:
+        raise Invalid.field("role", N_("A staff account cannot become a resident."))
+    if role == Role.MERCHANT and user.merchant_id is None:
+        raise Invalid.field("role", N_("Merchant staff are attached to a merchant from the merchant pages."))
+    before = _account_state(user)
+    user.role = role
+    user.session_version += 1  # the old role's sessions end
+    session.flush()
+    audit(session, actor, "account.role_changed", user, before=before, after=_account_state(user))
     return user
 
 
@@ -280,14 +307,39 @@ def list_users(session: Session, role: Role | None = None, limit: int = 200) -> 
     return list(session.scalars(stmt))
 
 
-def audit(session: Session, actor: User | None, action: str, target: object | None = None, **data) -> None:
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor is not None else None,
-            action=action,
-            target_type=type(target).__name__ if target is not None else None,
-            target_id=getattr(target, "id", None),
-            data=data,
-        )
+def audit(
+    session: Session,
+    actor: User | None,
+    action: str,
+    target: object | None = None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    **data: Any,
+) -> AuditEvent:
+    """Append who did what to which object, with its state before and after; never changed later."""
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        target_type=type(target).__name__ if target is not None else None,
+        target_id=getattr(target, "id", None),
+        data=_plain(data),
+        before=_plain(before) if before is not None else None,
+        after=_plain(after) if after is not None else None,
     )
+    session.add(event)
     session.flush()
+    return event
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copies: enums as their value, dates as ISO text, decimals as text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)

@@ -306,7 +306,15 @@ def approve(session: Session, reviewer: User, action_id: int) -> Action:
     total, self_reported = session.execute(_cap_sums(), _cap_params(owner, action.action_type, action.local_day)).one()
     _score(session, owner, action, total, self_reported)
     _book(session, account, owner, action)
-    accounts.audit(session, reviewer, "action.approved", action, credits=action.credits)
+    accounts.audit(
+        session,
+        reviewer,
+        "action.approved",
+        action,
+        credits=action.credits,
+        before={"status": ActionStatus.PENDING},
+        after={"status": action.status, "credits": action.credits},
+    )
     return action
 
 
@@ -321,7 +329,15 @@ def reject(session: Session, reviewer: User, action_id: int, note: str) -> Actio
     action.reviewed_at = utcnow()
     action.reviewed_by_id = reviewer.id
     session.flush()
-    accounts.audit(session, reviewer, "action.rejected", action, note=note)
+    accounts.audit(
+        session,
+        reviewer,
+        "action.rejected",
+        action,
+        note=note,
+        before={"status": ActionStatus.PENDING},
+        after={"status": action.status, "note": note},
+    )
     return action
 
 

@@ -8,6 +8,7 @@ texts, and its end moved later. Ended and cancelled campaigns are read-only (409
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -60,8 +61,13 @@ def create(
     apply(campaign, resolved, structure=True)
     session.add(campaign)
     session.flush()
-    accounts.audit(session, actor, "campaign.created", campaign, status=str(status))
+    accounts.audit(session, actor, "campaign.created", campaign, before=None, after=snapshot(campaign))
     return campaign
+
+
+def snapshot(campaign: Campaign) -> dict[str, Any]:
+    """What the audit log keeps of a campaign: its status and every editable field."""
+    return {"status": campaign.status, **dataclasses.asdict(current_input(campaign))}
 
 
 def current_input(campaign: Campaign) -> CampaignInput:
@@ -121,6 +127,7 @@ def update_campaign(
     if is_over(campaign, now):
         raise Conflict(over_message(campaign))
     before = current_input(campaign)
+    before_snapshot = snapshot(campaign)
     changed = _changed(before, changes)
     live = started(campaign, now)
     if live:
@@ -143,7 +150,15 @@ def update_campaign(
     apply(campaign, resolved, structure=not live)
     campaign.updated_at = now
     session.flush()
-    accounts.audit(session, actor, "campaign.updated", campaign, fields=sorted(changed))
+    accounts.audit(
+        session,
+        actor,
+        "campaign.updated",
+        campaign,
+        fields=sorted(changed),
+        before=before_snapshot,
+        after=snapshot(campaign),
+    )
     return campaign
 
 
@@ -169,10 +184,11 @@ def schedule(session: Session, actor: User, campaign_id: int, *, now: dt.datetim
         raise Conflict(N_("Only a draft can be scheduled."))
     check(session, current_input(campaign), now, new_start=True)
     _guard(session, campaign, now, structural=True)
+    before = {"status": campaign.status}
     campaign.status = CampaignStatus.SCHEDULED
     campaign.updated_at = now
     session.flush()
-    accounts.audit(session, actor, "campaign.scheduled", campaign)
+    accounts.audit(session, actor, "campaign.scheduled", campaign, before=before, after={"status": campaign.status})
     return campaign
 
 
@@ -182,6 +198,7 @@ def cancel(session: Session, actor: User, campaign_id: int, *, now: dt.datetime 
     now = now or utcnow()
     campaign = get(session, campaign_id)
     was_live = started(campaign, now)
+    before = {"status": campaign.status}
     moved = session.execute(
         update(Campaign)
         .where(
@@ -199,7 +216,15 @@ def cancel(session: Session, actor: User, campaign_id: int, *, now: dt.datetime 
     session.refresh(campaign)
     if was_live:
         notices.broadcast(session, campaign, NoticeKind.CAMPAIGN_CANCELLED, now=now)
-    accounts.audit(session, actor, "campaign.cancelled", campaign, was_live=was_live)
+    accounts.audit(
+        session,
+        actor,
+        "campaign.cancelled",
+        campaign,
+        was_live=was_live,
+        before=before,
+        after={"status": campaign.status},
+    )
     return campaign
 
 

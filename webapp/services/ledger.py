@@ -202,11 +202,21 @@ def adjust(session: Session, actor: User, resident: User, amount: int, reason: s
     if resident.role != Role.RESIDENT:
         raise Invalid.field("user", N_("Only residents have carbon accounts."))
     account = account_for(session, resident)
+    before = {"balance": account.balance}
     adjustment = Adjustment(account_id=account.id, amount=amount, reason=reason, actor_id=actor.id)
     session.add(adjustment)
     session.flush()
     entry = _post(session, account, EntryKind.ADJUST, amount, ("adjustment", adjustment.id), reason=reason, actor=actor)
-    accounts.audit(session, actor, "ledger.adjusted", resident, amount=amount, reason=reason)
+    accounts.audit(
+        session,
+        actor,
+        "ledger.adjusted",
+        resident,
+        amount=amount,
+        reason=reason,
+        before=before,
+        after={"balance": entry.balance_after, "entry_id": entry.id},
+    )
     return entry
 
 

@@ -120,7 +120,13 @@ def decide(session: Session, actor: User, merchant_id: int, decision: str, note:
     merchant.decided_at = utcnow()
     session.flush()
     accounts.audit(
-        session, actor, f"merchant.{decision}", merchant, before=str(before), after=str(target), note=note.strip()[:500]
+        session,
+        actor,
+        f"merchant.{decision}",
+        merchant,
+        before={"status": before},
+        after={"status": target},
+        note=note.strip()[:500],
     )
     return merchant
 
@@ -133,7 +139,14 @@ def set_daily_cap(session: Session, actor: User, merchant_id: int, cap: int) -> 
     before = merchant.daily_issuance_cap
     merchant.daily_issuance_cap = cap
     session.flush()
-    accounts.audit(session, actor, "merchant.cap_changed", merchant, before=before, after=cap)
+    accounts.audit(
+        session,
+        actor,
+        "merchant.cap_changed",
+        merchant,
+        before={"daily_issuance_cap": before},
+        after={"daily_issuance_cap": cap},
+    )
     return merchant
 
 
@@ -179,9 +192,18 @@ def attach_staff(session: Session, actor: User | None, user: User, merchant: Mer
         _require_admin(actor)
     if user.role != Role.MERCHANT:
         raise Invalid.field("merchant", N_("Only merchant-staff accounts belong to a merchant."))
+    before = {"merchant_id": user.merchant_id}
     user.merchant_id = merchant.id
     session.flush()
-    accounts.audit(session, actor, "merchant.staff_attached", user, merchant_id=merchant.id)
+    accounts.audit(
+        session,
+        actor,
+        "merchant.staff_attached",
+        user,
+        merchant_id=merchant.id,
+        before=before,
+        after={"merchant_id": merchant.id},
+    )
 
 
 def create_staff(

@@ -177,6 +177,15 @@ def all_factor_versions(session: Session) -> dict[str, list[EmissionFactor]]:
     return history
 
 
+def _version_state(factor: EmissionFactor) -> dict:
+    return {
+        "version": factor.version,
+        "grams_per_unit": factor.grams_per_unit,
+        "valid_from": factor.valid_from,
+        "source": factor.source,
+    }
+
+
 def publish_version(
     session: Session,
     actor: User,
@@ -212,6 +221,7 @@ def publish_version(
     latest = history[-1]
     if starts <= latest.valid_from:
         raise Invalid.field("effective_from", N_("The new version must start after the current one."))
+    before = _version_state(latest)
     latest.valid_to = starts
     factor = EmissionFactor(
         code=code,
@@ -239,6 +249,8 @@ def publish_version(
         version=factor.version,
         grams_per_unit=str(value),
         effective_from=effective_from.isoformat(),
+        before=before,
+        after=_version_state(factor),
     )
     return factor
 

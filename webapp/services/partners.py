@@ -25,7 +25,7 @@ from models import Action, Evidence, Partner, PartnerKind, PartnerSignature, Rol
 
 from ..errors import Conflict, Forbidden, Invalid, Unauthenticated
 from ..messages import N_
-from . import actions, members
+from . import accounts, actions, members
 
 SIGNATURE_WINDOW = 300  # seconds either side of our clock
 # A signature is remembered longer than it can be valid (2 × 300 s), so it can never be replayed.
@@ -75,7 +75,7 @@ class _Rejected(Exception):
         self.reason = reason
 
 
-def create_partner(session: Session, kind: PartnerKind, name: str) -> Partner:
+def create_partner(session: Session, kind: PartnerKind, name: str, actor: User | None = None) -> Partner:
     """A partner with a fresh public key and shared secret (shown once, by the CLI)."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 80:
@@ -85,6 +85,8 @@ def create_partner(session: Session, kind: PartnerKind, name: str) -> Partner:
     partner = Partner(kind=kind, name=name, key="pk_" + secrets.token_hex(16), secret=secrets.token_hex(32))
     session.add(partner)
     session.flush()
+    # The secret never enters the log: only who made which key.
+    accounts.audit(session, actor, "partner.created", partner, after={"kind": kind, "name": name, "key": partner.key})
     return partner
 
 

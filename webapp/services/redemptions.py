@@ -183,7 +183,16 @@ def fulfil(session: Session, staff: User, raw_code: str, *, now: dt.datetime | N
         if redemption.status == RedemptionStatus.ISSUED and redemption.expires_at <= now:
             raise Conflict(CLOSED_MESSAGES[RedemptionStatus.EXPIRED])
         raise Conflict(CLOSED_MESSAGES.get(redemption.status, N_("This merchant is not approved or is suspended.")))
-    accounts.audit(session, staff, "voucher.fulfilled", redemption, merchant_id=merchant.id, cost=redemption.cost)
+    accounts.audit(
+        session,
+        staff,
+        "voucher.fulfilled",
+        redemption,
+        merchant_id=merchant.id,
+        cost=redemption.cost,
+        before={"status": RedemptionStatus.ISSUED},
+        after={"status": redemption.status},
+    )
     return redemption
 
 

@@ -90,7 +90,9 @@ def create(session: Session, staff: User, data: RewardInput, *, now: dt.datetime
     _apply(reward, data)
     session.add(reward)
     session.flush()
-    accounts.audit(session, staff, "reward.created", reward, cost=reward.cost, stock=reward.stock)
+    accounts.audit(
+        session, staff, "reward.created", reward, cost=reward.cost, stock=reward.stock, after=_reward_state(reward)
+    )
     return reward
 
 
@@ -103,10 +105,16 @@ def own(session: Session, staff: User, reward_id: int) -> Reward:
     return reward
 
 
+def _reward_state(reward: Reward) -> dict:
+    names = ("title_zh", "title_en", "cost", "stock", "per_resident_limit", "valid_from", "valid_until", "active")
+    return {name: getattr(reward, name) for name in names}
+
+
 def update(session: Session, staff: User, reward_id: int, data: RewardInput, *, active: bool | None = None) -> Reward:
     """Edit, pause (active False) or resume; a new stock is the number left from now on."""
     reward = own(session, staff, reward_id)
     _check(data)
+    before = _reward_state(reward)
     _apply(reward, data)
     if active is not None:
         reward.active = active
@@ -115,7 +123,7 @@ def update(session: Session, staff: User, reward_id: int, data: RewardInput, *, 
     changed = {f.name: str(getattr(data, f.name)) for f in fields(data) if getattr(data, f.name) is not None}
     if active is not None:
         changed["active"] = str(active)
-    accounts.audit(session, staff, "reward.updated", reward, **changed)
+    accounts.audit(session, staff, "reward.updated", reward, **changed, before=before, after=_reward_state(reward))
     return reward
 
 
@@ -144,9 +152,10 @@ def set_image(session: Session, staff: User, reward_id: int, data: bytes, direct
     name = f"{secrets.token_hex(16)}.{kind}"
     directory.mkdir(parents=True, exist_ok=True)
     (directory / name).write_bytes(data)
+    before = {"image_name": reward.image_name}
     reward.image_name = name
     session.flush()
-    accounts.audit(session, staff, "reward.image_set", reward, image=name)
+    accounts.audit(session, staff, "reward.image_set", reward, image=name, before=before, after={"image_name": name})
     return reward
 
 

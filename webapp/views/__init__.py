@@ -20,11 +20,13 @@ from . import (
     publicity,
     resident,
     rewards,
+    two_factor,
 )
 
 BLUEPRINTS = [
     public.bp,
     auth.bp,
+    two_factor.bp,
     resident.bp,
     admin.bp,
     merchant.apply_bp,

@@ -1,18 +1,22 @@
-"""Administration pages: the user list and staff creation."""
+"""Administration pages: the user list, staff creation, second-factor resets, the audit log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import ValidationError
 
 from models import Role
 
+from ..api.common import decode_cursor, encode_cursor
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import EmptyForm, FactorVersionForm, StaffForm
+from ..i18n import role_label
+from ..schemas.audit import AuditArgs
 from ..security import roles_required
-from ..services import accounts, actions, methodology, projector
+from ..services import accounts, actions, audit_log, methodology, projector, two_factor
 from .forms_util import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -101,3 +105,69 @@ def factors():
         status = 422
     history = methodology.all_factor_versions(db.session)
     return render_template("admin/factors.html", form=form, history=history, code=code), status
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+@roles_required(Role.ADMIN)
+def reset_two_factor(user_id: int):
+    """A staff member who lost their authenticator enrols again at the next sign-in (audited)."""
+    if EmptyForm().validate_on_submit():
+        try:
+            user = two_factor.reset(db.session, current_user.user, user_id)
+        except DomainError as error:
+            flash(_(error.message), "error")
+        else:
+            flash(_("Two-factor sign-in of %(name)s reset.", name=user.nickname), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@roles_required(Role.ADMIN)
+def change_role(user_id: int):
+    """Move a staff account to another staff role (audited; its sessions end)."""
+    if EmptyForm().validate_on_submit():
+        try:
+            role = Role(request.form.get("role", ""))
+            user = accounts.change_role(db.session, current_user.user, user_id, role)
+        except ValueError:
+            flash(_("Unknown role."), "error")
+        except DomainError as error:
+            flash(_(error.message), "error")
+        else:
+            flash(_("%(name)s is now %(role)s.", name=user.nickname, role=role_label(role)), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/audit")
+@roles_required(Role.ADMIN)
+def audit():
+    """The audit log, newest first, with the API's filters."""
+    query = {k: v for k, v in request.args.items() if v != "" and k != "cursor"}
+    errors: dict = {}
+    try:
+        args = AuditArgs().load(query)
+        before_id = decode_cursor(request.args.get("cursor"))
+        chosen = audit_log.AuditFilter(
+            actor_id=args["actor"],
+            action=args["action"],
+            target_type=args["target_type"],
+            target_id=args["target_id"],
+            first=args["first"],
+            last=args["last"],
+        )
+        rows, more = audit_log.page(db.session, current_user.user, chosen, 50, before_id)
+    except ValidationError as error:
+        errors, rows, more = error.messages, [], False
+    except DomainError as error:
+        if error.status == 403:
+            abort(403)
+        errors, rows, more = error.errors or {"_": [error.message]}, [], False
+    next_args = {**query, "cursor": encode_cursor(rows[-1].id)} if more else None
+    return render_template(
+        "admin/audit.html",
+        rows=rows,
+        names=audit_log.actor_names(db.session, rows),
+        query=query,
+        errors=errors,
+        next_args=next_args,
+    ), (422 if errors else 200)

@@ -12,8 +12,8 @@ from ..extensions import db, limiter
 from ..forms import EmptyForm, LoginForm, RegisterForm
 from ..i18n import current_language, localized
 from ..ratelimit import login_key
-from ..security import public, sign_in, sign_out, signed_in
-from ..services import accounts, city
+from ..security import begin_second_step, public, sign_in, sign_out, signed_in
+from ..services import accounts, city, two_factor
 from .forms_util import show_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -67,6 +67,12 @@ def login():
         except DomainError as error:
             flash(_(error.message), "error")
             return render_template("auth/login.html", form=form), 401
+        if two_factor.required(user):
+            begin_second_step(user, "verify")
+            return redirect(url_for("two_factor.verify", next=_safe_next(url_for("resident.home"))))
+        if two_factor.must_enrol(user):
+            begin_second_step(user, "enrol")
+            return redirect(url_for("two_factor.enrol"))
         sign_in(user)
         return redirect(_safe_next(url_for("resident.home")))
     status = 422 if form.is_submitted() else 200
