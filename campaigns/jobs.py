@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from models import utcnow
 from webapp.extensions import db
-from webapp.services import badges, campaign_lifecycle, campaign_rules, ledger, recaps, redemptions, statistics
+from webapp.services import (
+    badges,
+    campaign_lifecycle,
+    campaign_rules,
+    expiry,
+    ledger,
+    recaps,
+    redemptions,
+    statistics,
+)
 from webapp.services.city import city_zone
 
 log = logging.getLogger("campaigns.jobs")
@@ -46,7 +55,10 @@ def reconcile_ledger(session: Session, now: dt.datetime) -> int:
             problem,
             extra={"fields": {"job": "ledger.reconcile", "account_id": problem.account_id}},
         )
-    return len(problems)
+    fifo = expiry.verify(session)
+    for problem in fifo:
+        log.error("expiry mismatch: %s", problem, extra={"fields": {"job": "ledger.reconcile"}})
+    return len(problems) + len(fifo)
 
 
 def expire_vouchers(session: Session, now: dt.datetime) -> int:
@@ -109,6 +121,18 @@ JOBS: list[Job] = [
         badges.sweep_badges,
         every=3600,
         doc="badges that time alone earns (one green year) and family badges",
+    ),
+    Job(
+        "credits.expire",
+        expiry.expire_due,
+        every=3600,
+        doc="credits of months past the city's expiry policy expire, FIFO, once per account and month",
+    ),
+    Job(
+        "credits.warn",
+        expiry.warn_due,
+        every=3600,
+        doc="the notice 30 days before credits expire, once per resident and month",
     ),
     Job("recaps.weekly", recaps.weekly_recaps, every=3600, doc="last week's recaps still missing, in batches"),
 ]
