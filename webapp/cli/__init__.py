@@ -1,13 +1,22 @@
-"""Command-line interface (API.md "Operations"): db, seed, users, ledger, partners, game; one line and
+"""Command-line interface (API.md "Operations"): db, seed, users, ledger, partners, game,
+province; one line and
 non-zero on failure. The scheduler's `flask scheduler` comes from the campaigns package's entry point."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import database, game, ledger, partners, seed, users
+from . import database, game, ledger, partners, province, seed, users
 
-GROUPS = [database.db_cli, seed.seed_cli, users.users_cli, ledger.ledger_cli, partners.partners_cli, game.game_cli]
+GROUPS = [
+    database.db_cli,
+    seed.seed_cli,
+    users.users_cli,
+    ledger.ledger_cli,
+    partners.partners_cli,
+    game.game_cli,
+    province.province_cli,
+]
 
 
 def register_cli(app: Flask) -> None:
