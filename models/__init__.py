@@ -28,6 +28,7 @@ from .merchants import (
 from .methodology import ActionType, EmissionFactor, Family
 from .notices import Notice, NoticeKind
 from .partners import Partner, PartnerKind, PartnerSignature
+from .province import ProvinceDelivery
 from .statistics import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "PartnerSignature",
+    "ProvinceDelivery",
     "Redemption",
     "RedemptionStatus",
     "Reward",

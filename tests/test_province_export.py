@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Action, ActionStatus, EmissionFactor, Evidence, Role
+from webapp.config import Config, ConfigError
 from webapp.errors import Conflict, Invalid
 from webapp.services import accounts, province
 
@@ -172,3 +173,10 @@ def test_district_of_the_small_cell_is_not_in_the_aggregates(session, month, tmp
         accounts.district_by_code(session, "371481").code
         not in (directory / "2026-11-aggregate-0001.jsonl").read_text()
     )
+
+
+def test_a_province_key_too_short_refuses_to_start():
+    env = {"APP_ENV": "testing", "SECRET_KEY": "x" * 32, "PROVINCE_PSEUDONYM_KEY": "short"}
+    with pytest.raises(ConfigError, match="PROVINCE_PSEUDONYM_KEY must be at least 32"):
+        Config.from_env(env)
+    assert Config.from_env({**env, "PROVINCE_PSEUDONYM_KEY": "k" * 32}).PROVINCE_PSEUDONYM_KEY == "k" * 32

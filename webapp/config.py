@@ -88,6 +88,7 @@ class Config:
     BENCH_ENDPOINTS: bool = False
     PROVINCE_PSEUDONYM_KEY: str = ""
     PROVINCE_SIGNING_KEY: str = ""
+    PROVINCE_EXPORT_DIR: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -121,6 +122,7 @@ class Config:
             BENCH_ENDPOINTS=_bool("BENCH_ENDPOINTS", env.get("BENCH_ENDPOINTS", "false")),
             PROVINCE_PSEUDONYM_KEY=_province_key("PROVINCE_PSEUDONYM_KEY", env.get("PROVINCE_PSEUDONYM_KEY")),
             PROVINCE_SIGNING_KEY=_province_key("PROVINCE_SIGNING_KEY", env.get("PROVINCE_SIGNING_KEY")),
+            PROVINCE_EXPORT_DIR=env.get("PROVINCE_EXPORT_DIR", "").strip(),
         )
 
     def as_flask(self) -> dict:
@@ -140,6 +142,7 @@ class Config:
             "LOG_LEVEL": self.LOG_LEVEL,
             "PROVINCE_PSEUDONYM_KEY": self.PROVINCE_PSEUDONYM_KEY,
             "PROVINCE_SIGNING_KEY": self.PROVINCE_SIGNING_KEY,
+            "PROVINCE_EXPORT_DIR": self.PROVINCE_EXPORT_DIR,
             "BENCH_ENDPOINTS": self.BENCH_ENDPOINTS and self.APP_ENV != "production",
             # Cookies: __Host- prefix and Secure only where HTTPS is guaranteed.
             "SESSION_COOKIE_NAME": "__Host-session" if production else "session",

@@ -12,7 +12,7 @@ from models import utcnow
 
 from ..errors import DomainError
 from ..extensions import db
-from ..services import province
+from ..services import province, province_delivery
 from ..services.city import city_zone
 
 
@@ -32,7 +32,7 @@ def export(period: str, out: Path | None) -> None:
     if not pseudonym_key or not signing_key:
         raise click.ClickException("PROVINCE_PSEUDONYM_KEY and PROVINCE_SIGNING_KEY must be set to export")
     keys = province.Keys(pseudonym_key.encode(), signing_key.encode())
-    out = out or Path(current_app.instance_path) / "province"
+    out = out or province_delivery.export_root(current_app.config, current_app.instance_path)
     session = db.new_session()
     try:
         today = utcnow().astimezone(city_zone(session)).date()

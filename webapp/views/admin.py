@@ -12,7 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import EmptyForm, FactorVersionForm, StaffForm
 from ..security import roles_required
-from ..services import accounts, actions, methodology
+from ..services import accounts, actions, methodology, province_delivery
 from .forms_util import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,6 +42,12 @@ def users():
     elif form.is_submitted():
         status = 422
     return render_template("admin/users.html", form=form, users=accounts.list_users(db.session)), status
+
+
+@bp.route("/province")
+@roles_required(Role.ADMIN)
+def province_deliveries():
+    return render_template("admin/province.html", rows=province_delivery.log(db.session, current_user.user))
 
 
 @bp.route("/review")
