@@ -23,7 +23,7 @@ SAMPLE_KEYS = {
 
 def flask(env: dict, *args: str) -> str:
     command = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", *args]
-    return subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout  # noqa: S603
 
 
 def main() -> None:
