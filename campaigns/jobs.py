@@ -22,6 +22,7 @@ from webapp.services import (
     badges,
     campaign_lifecycle,
     campaign_rules,
+    expiry,
     ledger,
     projector,
     recaps,
@@ -55,7 +56,10 @@ def reconcile_ledger(session: Session, now: dt.datetime) -> int:
             problem,
             extra={"fields": {"job": "ledger.reconcile", "account_id": problem.account_id}},
         )
-    return len(problems)
+    fifo = expiry.verify(session)
+    for problem in fifo:
+        log.error("expiry mismatch: %s", problem, extra={"fields": {"job": "ledger.reconcile"}})
+    return len(problems) + len(fifo)
 
 
 def expire_vouchers(session: Session, now: dt.datetime) -> int:
@@ -126,6 +130,18 @@ JOBS: list[Job] = [
         badges.sweep_badges,
         every=3600,
         doc="badges that time alone earns (one green year) and family badges",
+    ),
+    Job(
+        "credits.expire",
+        expiry.expire_due,
+        every=3600,
+        doc="credits of months past the city's expiry policy expire, FIFO, once per account and month",
+    ),
+    Job(
+        "credits.warn",
+        expiry.warn_due,
+        every=3600,
+        doc="the notice 30 days before credits expire, once per resident and month",
     ),
     Job("recaps.weekly", recaps.weekly_recaps, every=3600, doc="last week's recaps still missing, in batches"),
 ]

@@ -29,6 +29,7 @@ from .methodology import ActionType, EmissionFactor, Family
 from .notices import Notice, NoticeKind
 from .partners import Partner, PartnerKind, PartnerSignature
 from .projector import Outbox
+from .province import ProvinceDelivery
 from .statistics import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "Partner",
     "PartnerKind",
     "PartnerSignature",
+    "ProvinceDelivery",
     "RecoveryCode",
     "Redemption",
     "RedemptionStatus",

@@ -12,7 +12,10 @@ from .base import Base
 
 class City(Base):
     __tablename__ = "cities"
-    __table_args__ = (CheckConstraint("green_travel_target > 0 AND green_travel_target <= 1", name="target_range"),)
+    __table_args__ = (
+        CheckConstraint("green_travel_target > 0 AND green_travel_target <= 1", name="target_range"),
+        CheckConstraint("credit_expiry_months IS NULL OR credit_expiry_months BETWEEN 1 AND 120", name="expiry_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -20,6 +23,8 @@ class City(Base):
     name_en: Mapped[str] = mapped_column(String(80))
     timezone: Mapped[str] = mapped_column(String(64))
     green_travel_target: Mapped[Decimal] = mapped_column(Numeric(4, 3))
+    # Credits earned in month M expire at the start of month M + N + 1 (city time); None: never.
+    credit_expiry_months: Mapped[int | None]
 
 
 class District(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, LabelledEnum, enum_values, utcnow
@@ -21,6 +21,7 @@ class NoticeKind(LabelledEnum):
     CAMPAIGN_ENDED = "campaign_ended"
     CAMPAIGN_CANCELLED = "campaign_cancelled"
     CHALLENGE_COMPLETED = "challenge_completed"
+    CREDITS_EXPIRING = "credits_expiring"
 
 
 class Notice(Base):
@@ -28,6 +29,7 @@ class Notice(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "kind"),
         UniqueConstraint("user_id", "challenge_id"),
+        UniqueConstraint("user_id", "kind", "ref"),
         CheckConstraint(
             "(campaign_id IS NOT NULL AND user_id IS NULL) OR (campaign_id IS NULL AND user_id IS NOT NULL)",
             name="broadcast_or_personal",
@@ -42,5 +44,7 @@ class Notice(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"))
+    # What a personal notice is about when no challenge is (the expiring month, "2025-11").
+    ref: Mapped[str | None] = mapped_column(String(20))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -18,6 +18,7 @@ from .base import Base, LabelledEnum, enum_values, utcnow
 class PartnerKind(LabelledEnum):
     TRANSIT = "transit"
     WASTE = "waste"
+    PROVINCE = "province"  # the provincial platform: pulls the export, sends no records
 
 
 class Partner(Base):

@@ -72,15 +72,17 @@ class Browsers:
 
 
 # Partner routes pass the role gate (@public), then demand an HMAC signature (tests/test_partners.py):
-# to every browser here, anonymous or signed in, they answer a JSON 401.
-PARTNER_SIGNED = "/api/v1/partner/"
+# to every browser here, anonymous or signed in, they answer a JSON 401 (HEAD: the status alone).
+# The province's pull routes are signed the same way.
+PARTNER_SIGNED = ("/api/v1/partner/", "/api/v1/province/")
 
 
 def partner_problems(browsers: Browsers, method: str, path: str) -> list[str]:
     problems = []
     for role in [None, *Role]:
         response = browsers.call(role, method, path)
-        if response.status_code != 401 or response.get_json().get("code") != 401:
+        code = 401 if method == "HEAD" else (response.get_json(silent=True) or {}).get("code")
+        if response.status_code != 401 or code != 401:
             problems.append(f"{describe(role, method, path, response)}: expected a JSON 401 without a signature")
     return problems
 

@@ -114,6 +114,15 @@ def notice_text(notice: Notice, campaign: Campaign | None, challenge: Challenge 
     if kind == NoticeKind.CAMPAIGN_CANCELLED:
         return (_("%(name)s has been cancelled", name=name), _("Credits already earned during the campaign are kept."))
     data = notice.data or {}
+    if kind == NoticeKind.CREDITS_EXPIRING:
+        return (
+            _("Credits expiring soon"),
+            _(
+                "Up to %(credits)s of your credits expire on %(day)s unless you spend them first.",
+                credits=data.get("credits", 0),
+                day=data.get("expires_on", ""),
+            ),
+        )
     if data.get("bonus_credits") and data.get("badge"):
         body = _(
             "You earned %(bonus)s bonus credits and the badge “%(badge)s”.",

@@ -63,6 +63,14 @@ def _secret_key(env: str, instance: Path, raw: str | None) -> str:
     return path.read_text().strip()
 
 
+def _province_key(name: str, raw: str | None) -> str:
+    """Optional: the provincial export refuses to run without it; when given, long enough to be a key."""
+    raw = (raw or "").strip()
+    if raw and len(raw) < 32:
+        raise ConfigError(f"{name} must be at least 32 characters long")
+    return raw
+
+
 @dataclass
 class Config:
     """Everything the app reads from outside; `as_flask()` gives Flask's mapping."""
@@ -78,6 +86,9 @@ class Config:
     TRUSTED_PROXIES: int = 0
     LOG_LEVEL: str = "INFO"
     BENCH_ENDPOINTS: bool = False
+    PROVINCE_PSEUDONYM_KEY: str = ""
+    PROVINCE_SIGNING_KEY: str = ""
+    PROVINCE_EXPORT_DIR: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -109,6 +120,9 @@ class Config:
             TRUSTED_PROXIES=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0"), 0, 5),
             LOG_LEVEL=log_level,
             BENCH_ENDPOINTS=_bool("BENCH_ENDPOINTS", env.get("BENCH_ENDPOINTS", "false")),
+            PROVINCE_PSEUDONYM_KEY=_province_key("PROVINCE_PSEUDONYM_KEY", env.get("PROVINCE_PSEUDONYM_KEY")),
+            PROVINCE_SIGNING_KEY=_province_key("PROVINCE_SIGNING_KEY", env.get("PROVINCE_SIGNING_KEY")),
+            PROVINCE_EXPORT_DIR=env.get("PROVINCE_EXPORT_DIR", "").strip(),
         )
 
     def as_flask(self) -> dict:
@@ -129,6 +143,9 @@ class Config:
             "SESSION_ABSOLUTE_HOURS": self.SESSION_ABSOLUTE_HOURS,
             "TRUSTED_PROXIES": self.TRUSTED_PROXIES,
             "LOG_LEVEL": self.LOG_LEVEL,
+            "PROVINCE_PSEUDONYM_KEY": self.PROVINCE_PSEUDONYM_KEY,
+            "PROVINCE_SIGNING_KEY": self.PROVINCE_SIGNING_KEY,
+            "PROVINCE_EXPORT_DIR": self.PROVINCE_EXPORT_DIR,
             "BENCH_ENDPOINTS": self.BENCH_ENDPOINTS and self.APP_ENV != "production",
             # Cookies: __Host- prefix and Secure only where HTTPS is guaranteed.
             "SESSION_COOKIE_NAME": "__Host-session" if production else "session",

@@ -16,6 +16,7 @@ from . import (
     merchant_admin,
     merchants,
     partners,
+    province,
     statistics,
 )
 
@@ -32,6 +33,7 @@ BLUEPRINTS = [
     gamification.blp,
     statistics.blp,
     partners.blp,
+    province.blp,
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from models import Action, LedgerEntry, Role
+from models import Action, LedgerEntry, Role, utcnow
 
 from ..extensions import db
 from ..i18n import current_language
@@ -20,7 +20,7 @@ from ..schemas.actions import (
     EntryListOut,
 )
 from ..security import public, roles_required
-from ..services import actions, gamification, ledger, methodology
+from ..services import actions, expiry, gamification, ledger, methodology
 from .common import IDEMPOTENCY_DOC, PageArgs, idempotent, paginate
 
 blp = Blueprint("api_account", __name__, description="Personal carbon account")
@@ -79,6 +79,7 @@ def account():
         "lifetime_redeemed": acct.lifetime_redeemed,
         "co2e_grams": acct.co2e_grams,
         "co2e_grams_week": week,
+        "credits_expiring_soon": expiry.expiring_soon(db.session, acct, utcnow()),
         **gamification.summary(db.session, user, acct, language=current_language()),
     }
 

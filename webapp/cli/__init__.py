@@ -1,12 +1,12 @@
 """Command-line interface (API.md "Operations"): db, seed, users, ledger, partners, game, projector,
-stats; one line and non-zero on failure. The scheduler's `flask scheduler` comes from the campaigns
-package's entry point."""
+stats, province; one line and non-zero on failure. The scheduler's `flask scheduler` comes from the
+campaigns package's entry point."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import database, game, ledger, partners, projector, seed, stats, users
+from . import database, game, ledger, partners, projector, province, seed, stats, users
 
 GROUPS = [
     database.db_cli,
@@ -17,6 +17,7 @@ GROUPS = [
     game.game_cli,
     projector.projector_cli,
     stats.stats_cli,
+    province.province_cli,
 ]
 
 

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from ..services import ledger
+from ..services import expiry, ledger
 
 
 @click.group("ledger")
@@ -17,15 +17,15 @@ def ledger_cli() -> None:
 @ledger_cli.command("verify")
 @with_appcontext
 def verify() -> None:
-    """Exit 0 when balance == sum(entries) >= 0 for every account; else list the accounts."""
+    """Exit 0 when balance == sum(entries) >= 0 and every expiry is FIFO-consistent; else list them."""
     session = db.new_session()
     try:
-        problems = ledger.verify(session)
+        problems = [str(p) for p in ledger.verify(session)] + expiry.verify(session)
         accounts = session.scalar(ledger.count_accounts())
     finally:
         session.close()
     for problem in problems:
-        click.echo(str(problem), err=True)
+        click.echo(problem, err=True)
     if problems:
-        raise click.ClickException(f"{len(problems)} of {accounts} accounts do not reconcile")
+        raise click.ClickException(f"{len(problems)} problems in {accounts} accounts")
     click.echo(f"ledger ok: {accounts} accounts reconcile")

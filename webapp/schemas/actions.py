@@ -66,6 +66,11 @@ class ActionListOut(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+class ExpiringOut(Schema):
+    credits = fields.Integer()
+    on = fields.Date()
+
+
 class AccountOut(Schema):
     balance = fields.Integer()
     lifetime_earned = fields.Integer()
@@ -75,6 +80,7 @@ class AccountOut(Schema):
     level = fields.Raw(allow_none=True)
     streak_days = fields.Integer()
     badges = fields.List(fields.Raw())
+    credits_expiring_soon = fields.Nested(ExpiringOut, allow_none=True)
 
 
 class EntryOut(Schema):

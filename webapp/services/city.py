@@ -21,6 +21,7 @@ def load_profile(session: Session, profile: dict[str, Any]) -> tuple[City, int]:
     city.name_en = profile["name"]["en"]
     city.timezone = profile["timezone"]
     city.green_travel_target = Decimal(str(profile["targets"]["green_travel_share"]))
+    city.credit_expiry_months = profile.get("credit_expiry", {}).get("months")  # off unless the profile says
     session.add(city)
     session.flush()
     _ZONES.clear()

@@ -16,7 +16,7 @@ from ..forms import EmptyForm, FactorVersionForm, StaffForm
 from ..i18n import role_label
 from ..schemas.audit import AuditArgs
 from ..security import roles_required
-from ..services import accounts, actions, audit_log, methodology, projector, two_factor
+from ..services import accounts, actions, audit_log, methodology, projector, province_delivery, two_factor
 from .forms_util import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -48,6 +48,12 @@ def users():
     return render_template(
         "admin/users.html", form=form, users=accounts.list_users(db.session), backlog=projector.backlog(db.session)
     ), status
+
+
+@bp.route("/province")
+@roles_required(Role.ADMIN)
+def province_deliveries():
+    return render_template("admin/province.html", rows=province_delivery.log(db.session, current_user.user))
 
 
 @bp.route("/review")

@@ -8,14 +8,14 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import Action, LedgerEntry, Role
+from models import Action, LedgerEntry, Role, utcnow
 
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import EmptyForm, LogForm, PasswordForm
 from ..i18n import current_language
 from ..security import roles_required, sign_in, sign_out, signed_in
-from ..services import accounts, actions, gamification, ledger, members, methodology, privacy
+from ..services import accounts, actions, expiry, gamification, ledger, members, methodology, privacy
 from ..services.city import city_zone
 from ..services.qr import qr_svg
 from .forms_util import show_error
@@ -121,7 +121,8 @@ def appeal(action_id: int):
 def entries():
     account = ledger.account_for(db.session, current_user.user)
     rows = db.session.scalars(ledger.entries_query(account).order_by(LedgerEntry.id.desc()).limit(PAGE))
-    return render_template("resident/ledger.html", account=account, rows=list(rows))
+    expiring = expiry.expiring_soon(db.session, account, utcnow())
+    return render_template("resident/ledger.html", account=account, rows=list(rows), expiring=expiring)
 
 
 @bp.route("/qr")
