@@ -85,6 +85,6 @@ def test_logging_an_action_never_touches_the_replica(replica, session, resident,
 
 
 def test_the_replica_refuses_writes(replica):
-    with pytest.raises(DBAPIError, match="(?i)read-only|readonly"):
+    with pytest.raises(DBAPIError, match=r"(?i)read-only|readonly"):
         db.reads.execute(text("UPDATE users SET nickname = nickname WHERE id = -1"))
     db.reads.rollback()
