@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test e2e lint format install install-test install-e2e setup translations clean
+.PHONY: run test bench e2e lint format install install-test install-e2e setup translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,3 +63,9 @@ translations: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+
+## Every benchmark once at a small scale (SCALE=full: the issue's sizes, hours), on PostgreSQL;
+## writes docs/benchmarks.md (figures beside their goals, the date, the machine). Not part of `make test`.
+SCALE ?= small
+bench: install-test
+	$(BIN)/python tests/benchmarks/run_all.py --scale $(SCALE)

@@ -48,6 +48,16 @@ def normalise_database_url(url: str) -> str:
     raise ConfigError(f"DATABASE_URL must start with postgresql:// or sqlite://, not {scheme or url!r}://")
 
 
+def _replica_url(raw: str) -> str:
+    """Empty (no replica) or a database URL like DATABASE_URL's, read-only by the app's choice."""
+    if not raw:
+        return ""
+    try:
+        return normalise_database_url(raw)
+    except ConfigError as error:
+        raise ConfigError(str(error).replace("DATABASE_URL", "DATABASE_REPLICA_URL", 1)) from None
+
+
 def _secret_key(env: str, instance: Path, raw: str | None) -> str:
     if raw:
         if len(raw) < 16:
@@ -77,6 +87,7 @@ class Config:
 
     APP_ENV: str = "development"
     DATABASE_URL: str = ""
+    DATABASE_REPLICA_URL: str = ""
     SECRET_KEY: str = ""
     RATELIMIT_STORAGE_URI: str = "memory://"
     RATELIMIT_ENABLED: bool = True
@@ -111,6 +122,7 @@ class Config:
         return cls(
             APP_ENV=app_env,
             DATABASE_URL=normalise_database_url(env.get("DATABASE_URL") or default_db),
+            DATABASE_REPLICA_URL=_replica_url(env.get("DATABASE_REPLICA_URL", "").strip()),
             SECRET_KEY=_secret_key(app_env, instance, env.get("SECRET_KEY")),
             RATELIMIT_STORAGE_URI=storage,
             RATELIMIT_ENABLED=_bool("RATELIMIT_ENABLED", env.get("RATELIMIT_ENABLED", "true")),
@@ -132,6 +144,7 @@ class Config:
             "TESTING": self.APP_ENV == "testing",
             "SECRET_KEY": self.SECRET_KEY,
             "DATABASE_URL": normalise_database_url(self.DATABASE_URL),
+            "DATABASE_REPLICA_URL": _replica_url(self.DATABASE_REPLICA_URL),
             "CITY_PROFILE": self.CITY_PROFILE,
             "RATELIMIT_STORAGE_URI": self.RATELIMIT_STORAGE_URI,
             "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,

@@ -28,15 +28,50 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def _read_only(engine: Engine) -> None:
+    """Every connection of a replica engine refuses writes: PostgreSQL read-only transactions,
+    SQLite query_only (and a plain deferred BEGIN, never the writer lock)."""
+    sqlite = engine.dialect.name == "sqlite"
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA query_only=ON" if sqlite else "SET default_transaction_read_only = on")
+        cursor.close()
+        if not sqlite:
+            dbapi_conn.commit()
+
+
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False}, **kwargs)
-        _sqlite_pragmas(engine)
-        return engine
-    options = {"pool_pre_ping": True, **kwargs}
-    if "poolclass" not in kwargs:
-        options.update(pool_size=10, max_overflow=20)
-    return create_engine(url, **options)
+        if read_only:
+            _sqlite_reader(engine)
+        else:
+            _sqlite_pragmas(engine)
+    else:
+        options = {"pool_pre_ping": True, **kwargs}
+        if "poolclass" not in kwargs:
+            options.update(pool_size=10, max_overflow=20)
+        engine = create_engine(url, **options)
+    if read_only:
+        _read_only(engine)
+    return engine
+
+
+def _sqlite_reader(engine: Engine) -> None:
+    """A reader of a WAL database: autocommit off in the driver, plain BEGIN (no writer lock)."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 class Database:
@@ -44,17 +79,35 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self.replica_engine: Engine | None = None
         self.factory = sessionmaker(expire_on_commit=False)
         self.session = scoped_session(self.factory, scopefunc=_context_id)
+        self.read_factory = sessionmaker(expire_on_commit=False)
+        self.replica = scoped_session(self.read_factory, scopefunc=_context_id)
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])
         self.factory.configure(bind=self.engine)
+        self.bind_replica(app.config.get("DATABASE_REPLICA_URL"))
         app.extensions["database"] = self
         app.teardown_appcontext(self._remove)
 
+    def bind_replica(self, url: str | None) -> None:
+        """Point statistics and leaderboard reads at a read-only engine on `url` (None: the primary)."""
+        self.replica.remove()
+        if self.replica_engine is not None:
+            self.replica_engine.dispose()
+        self.replica_engine = make_engine(url, read_only=True) if url else None
+        self.read_factory.configure(bind=self.replica_engine)
+
+    @property
+    def reads(self) -> scoped_session:
+        """The session for dashboard reads: the replica's when one is set, else the request's own."""
+        return self.replica if self.replica_engine is not None else self.session
+
     def _remove(self, _exc: BaseException | None) -> None:
         self.session.remove()
+        self.replica.remove()
 
     def new_session(self) -> Session:
         """A session outside any request, for CLI commands, jobs and threads."""

@@ -27,7 +27,7 @@ import time
 
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
-from support import BIN, ROOT, app_env, gunicorn, run_wrk
+from support import BIN, ROOT, app_env, gunicorn, run_wrk, write_json
 
 # (type code, lowest quantity, highest quantity) of the generated actions.
 TYPES = [
@@ -292,6 +292,7 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
+    parser.add_argument("--json", help="also write the figures to this file as one flat JSON object")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_board")
     name = make_url(url).database
@@ -353,6 +354,12 @@ def main() -> int:
             f"{connections:>12}{row['rps']:>10.1f}{row['p50']:>10.1f}{row['p90']:>10.1f}{row['p99']:>10.1f}"
             f"{row['non_2xx']:>10}"
         )
+    figures = {"leaderboard residents": counts[0], "leaderboard actions": counts[1]}
+    for connections, row in results:
+        figures[f"leaderboard p99 ms at {connections} connections"] = row["p99"]
+        figures[f"leaderboard req/s at {connections} connections"] = row["rps"]
+        figures[f"leaderboard non-2xx at {connections} connections"] = row["non_2xx"]
+    write_json(args.json, figures)
     return 0
 
 

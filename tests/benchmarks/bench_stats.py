@@ -25,7 +25,7 @@ import urllib.request
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
-from support import ROOT, app_env, flask, fresh_city_database, gunicorn
+from support import ROOT, app_env, flask, fresh_city_database, gunicorn, percentile, write_json
 
 PASSWORD = "Bench-Official-2026"
 UNTIL = "2025-12-31"  # the synthetic year ends here, so that 2025 is a whole calendar year
@@ -65,15 +65,20 @@ def token(port: int) -> str:
         return json.loads(response.read())["token"]
 
 
-def hammer(port: int, bearer: str, path: str, requests: int, threads: int) -> tuple[list[float], dict]:
-    """`requests` GETs of `path` spread over `threads` keep-alive connections: latencies in ms."""
+def hammer(
+    port: int, bearer: str, path: str, requests: int, threads: int, until: threading.Event | None = None
+) -> tuple[list[float], dict]:
+    """`requests` GETs of `path` spread over `threads` keep-alive connections (or, with `until`, at
+    least that many and on until it is set): latencies in ms."""
     latencies: list[float] = []
     bodies: list[dict] = []
     lock = threading.Lock()
 
     def worker(n: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        for _ in range(n):
+        done = 0
+        while done < n or (until is not None and not until.is_set()):
+            done += 1
             started = time.perf_counter()
             conn.request("GET", path, headers={"Authorization": f"Bearer {bearer}"})
             response = conn.getresponse()
@@ -92,11 +97,6 @@ def hammer(port: int, bearer: str, path: str, requests: int, threads: int) -> tu
     for t in pool:
         t.join()
     return latencies, bodies[0]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def direct(url: str, first: str, last: str, repeat: int = 3) -> tuple[list[float], int, int]:
@@ -121,6 +121,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="reuse the seeded database of an earlier run")
+    parser.add_argument("--json", help="also write the figures to this file as one flat JSON object")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_stats")
     env = app_env(url)
@@ -152,9 +153,7 @@ def main() -> int:
             assert body["co2e_grams"] == co2e, (name, body["co2e_grams"], co2e)
             assert body["participants"] == participants, (name, body["participants"], participants)
             results.append((name, latencies, baseline))
-    sweep = subprocess.run(
-        [sys.executable, "-c", SWEEP], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
+        sweep, during = sweep_under_readers(env, port, bearer, args.threads)
     print(
         f"PostgreSQL, gunicorn {args.workers} sync workers, {args.threads} client threads, "
         f"{args.requests} requests per window, {os.cpu_count()} CPUs"
@@ -165,11 +164,42 @@ def main() -> int:
         p50, p99, base = percentile(latencies, 50), percentile(latencies, 99), statistics.median(baseline)
         print(f"{name:<26}{p50:>9.1f}{p99:>9.1f}{base:>32.1f}{base / p50:>7.0f}x")
     print("figures equal: co2e_grams and participants of every window match the direct aggregate")
-    print(f"nightly sweep refresh_rollups(since=2025-12-30): {sweep} s (roll-up tables locked meanwhile)")
+    print(f"nightly sweep refresh_rollups(since=2025-12-30): {sweep:.1f} s")
+    print(
+        f"overview (300 days, unaligned) while the sweep ran: {len(during)} requests, "
+        f"p99 {percentile(during, 99):.1f} ms, max {max(during):.1f} ms"
+    )
+    figures = {
+        "stats rows": args.actions,
+        "seed s": round(seed_seconds, 1),
+        "sweep s": round(sweep, 1),
+        "overview during sweep p99 ms": round(percentile(during, 99), 1),
+        "overview during sweep max ms": round(max(during), 1),
+        "overview during sweep requests": len(during),
+    }
+    for name, latencies, _baseline in results:
+        figures[f"overview p99 ms, {name}"] = round(percentile(latencies, 99), 1)
+    figures["overview p99 ms, worst window"] = max(v for k, v in figures.items() if k.startswith("overview p99"))
     match = re.search(r"rows ([\d.]+) s, roll-ups ([\d.]+) s", seed_line)
     if match:
         print(f"seed breakdown: generate + COPY {match.group(1)} s, roll-ups {match.group(2)} s")
+        figures.update({"seed rows s": float(match.group(1)), "seed roll-ups s": float(match.group(2))})
+    write_json(args.json, figures)
     return 0
+
+
+def sweep_under_readers(env: dict, port: int, bearer: str, threads: int) -> tuple[float, list[float]]:
+    """The nightly sweep in its own process while `threads` readers ask for the unaligned window:
+    the sweep's seconds and the readers' latencies meanwhile (they must keep answering)."""
+    first, last = WINDOWS["300 days, unaligned"]
+    done = threading.Event()
+    sweep = subprocess.Popen([sys.executable, "-c", SWEEP], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    waiter = threading.Thread(target=lambda: (sweep.wait(), done.set()))
+    waiter.start()
+    during, _body = hammer(port, bearer, f"/api/v1/stats/overview?from={first}&to={last}", threads, threads, done)
+    waiter.join()
+    assert sweep.returncode == 0, "the sweep failed"
+    return float(sweep.stdout.read().strip()), during
 
 
 if __name__ == "__main__":

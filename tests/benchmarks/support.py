@@ -5,6 +5,7 @@ when entered and stopped on exit, and a wrk run with its figures."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -125,3 +126,14 @@ def run_wrk(port: int, script: str, seconds: int, connections: int) -> dict:
         "p99": ms("99%"),
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
     }
+
+
+def write_json(path: str | None, figures: dict[str, float]) -> None:
+    """Write a benchmark's figures as one flat JSON object {figure: number} (for run_all.py)."""
+    if path:
+        Path(path).write_text(json.dumps(figures, indent=1, sort_keys=True) + "\n")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]

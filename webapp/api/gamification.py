@@ -38,7 +38,7 @@ def leaderboard(args, board: str):
 
     Nicknames only; residents who opted out, and actions not credited, are left out. Ties go to whoever
     reached the value first. Districts rank by CO2e per active resident (fewer than 10: not ranked)."""
-    return leaderboards.standings(db.session, current_user.user, board, args["period"], limit=args["limit"])
+    return leaderboards.standings(db.reads, current_user.user, board, args["period"], limit=args["limit"])
 
 
 @blp.route("/badges", methods=["GET"])

@@ -39,7 +39,7 @@ OFFICIALS = (Role.OFFICIAL, Role.ADMIN)
 @blp.response(200, OverviewOut)
 def overview(args):
     """Headline figures of the city, or of one district, for a window of city days."""
-    return statistics.overview(db.session, filters.scope(db.session, args))
+    return statistics.overview(db.reads, filters.scope(db.reads, args))
 
 
 @blp.route("/districts", methods=["GET"])
@@ -48,7 +48,7 @@ def overview(args):
 @blp.response(200, DistrictRowOut(many=True))
 def districts(args):
     """One row a district, hidden cells null."""
-    return statistics.district_rows(db.session, filters.window(db.session, args.get("first"), args.get("last")))
+    return statistics.district_rows(db.reads, filters.window(db.reads, args.get("first"), args.get("last")))
 
 
 @blp.route("/timeseries", methods=["GET"])
@@ -57,7 +57,7 @@ def districts(args):
 @blp.response(200, PointOut(many=True))
 def timeseries(args):
     """One value per day, ISO week or month of the window (`metric`: see the enum)."""
-    return statistics.timeseries(db.session, filters.series(db.session, args))
+    return statistics.timeseries(db.reads, filters.series(db.reads, args))
 
 
 @blp.route("/export.csv", methods=["GET"])
@@ -66,8 +66,8 @@ def timeseries(args):
 @blp.response(200, description="The district table as CSV; hidden cells are <10.", content_type="text/csv")
 def export_csv(args):
     """The district table as CSV (every export is audit-logged)."""
-    window = filters.window(db.session, args.get("first"), args.get("last"))
-    header, lines = exports.district_table(db.session, window, lambda d: localized(d, "name"), _("All districts"))
+    window = filters.window(db.reads, args.get("first"), args.get("last"))
+    header, lines = exports.district_table(db.reads, window, lambda d: localized(d, "name"), _("All districts"))
     filters.audit_export(db.session, current_user.user, "districts", window)
     return Response(
         exports.to_csv(header, lines),

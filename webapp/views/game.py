@@ -64,7 +64,7 @@ def boards():
     period = request.args.get("period", "week")
     if board not in leaderboards.BOARDS or period not in leaderboards.PERIODS:
         abort(404)
-    result = leaderboards.standings(db.session, current_user.user, board, period)
+    result = leaderboards.standings(db.reads, current_user.user, board, period)
     return render_template(
         "game/leaderboards.html", result=result, boards=leaderboards.BOARDS, periods=leaderboards.PERIODS
     )

@@ -50,8 +50,8 @@ def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
     raw = {k: v for k, v in request.args.items() if k in ("from", "to", "district", "metric", "interval") and v}
     try:
         args = TimeseriesQueryIn().load(raw)
-        series = filters.series(db.session, args)
-        scope = filters.scope(db.session, args)
+        series = filters.series(db.reads, args)
+        scope = filters.scope(db.reads, args)
     except ValidationError as error:
         return _default(), translate_errors(error.messages)
     except DomainError as error:
@@ -63,7 +63,7 @@ def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 def _default() -> dict[str, Any]:
     args = {"metric": "co2e_grams", "interval": "day"}
-    return {"scope": filters.scope(db.session, args), "series": filters.series(db.session, args), "raw": {}}
+    return {"scope": filters.scope(db.reads, args), "series": filters.series(db.reads, args), "raw": {}}
 
 
 def _charts(overview: dict, rows: list[dict], types: list[dict], points: list[dict], metric: str) -> dict:
@@ -92,7 +92,7 @@ def _charts(overview: dict, rows: list[dict], types: list[dict], points: list[di
 def dashboard():
     chosen, errors = _filters()
     scope, series = chosen["scope"], chosen["series"]
-    session = db.session
+    session = db.reads
     grid = statistics.build_grid(session, scope.window)
     overview = statistics.overview(session, scope, g=grid)
     rows = statistics.district_rows(session, scope.window, g=grid)
@@ -142,7 +142,7 @@ def export(table: str):
 
 
 def _table(table: str, scope, series) -> tuple[list[str], list[list[Any]]]:
-    session = db.session
+    session = db.reads
     if table == "districts":
         return exports.district_table(session, scope.window, lambda d: localized(d, "name"), _("All districts"))
     if table == "types":
