@@ -56,6 +56,11 @@ class ErrorResponses(BasePlugin):
     def __init__(self, app: Flask) -> None:
         super().__init__()
         self.app = app
+        self.spec = None
+
+    def init_spec(self, spec) -> None:
+        super().init_spec(spec)
+        self.spec = spec
 
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         rule = kwargs.get("rule")
@@ -63,8 +68,22 @@ class ErrorResponses(BasePlugin):
             return
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
+            documented = {str(status) for status in responses}  # flask-smorest keys them by int
             for status in sorted(error_statuses(self.app, rule, method, operation)):
-                responses.setdefault(str(status), STATUS_NAMES[status])
+                if str(status) not in documented:
+                    responses[status] = STATUS_NAMES[status]
+            self._optional_body(operation)
+
+    def _optional_body(self, operation: dict) -> None:
+        """A body whose schema requires no field may be left out: say so, as the parser accepts it."""
+        body = operation.get("requestBody")
+        if not body:
+            return
+        for content in body.get("content", {}).values():
+            ref = content.get("schema", {}).get("$ref", "")
+            schema = self.spec.components.schemas.get(ref.rpartition("/")[2])
+            if schema is not None and not schema.get("required"):
+                body["required"] = False
 
 
 def install(app: Flask, spec) -> None:
