@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench e2e lint format install install-test install-e2e setup translations clean
+.PHONY: run test bench e2e fuzz check-wheel lint format install install-test install-e2e setup translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ e2e: install-e2e
 	  || echo "warning: no Chinese font (apt-get install fonts-noto-cjk); screenshots will show boxes"
 	$(BIN)/pytest -q -m e2e tests/e2e --screenshot only-on-failure --tracing retain-on-failure \
 	  --output tests/e2e/screenshots/failures
+
+## schemathesis against the API as every role, on a fresh PostgreSQL database (FUZZ_PG_URL) or --sqlite.
+fuzz: install-test
+	$(BIN)/python -m tests.fuzz.run $(FUZZ_ARGS)
+
+## Build the wheel, install it in a clean venv outside the checkout, migrate, seed and serve /readyz.
+check-wheel:
+	PYTHON=$(PYTHON) bash tools/check_wheel.sh
 
 lint: install-test
 	$(BIN)/ruff check .

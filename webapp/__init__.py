@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import static
 
-from . import bench, errors, logs
+from . import bench, errors, logs, routing
 from .api import register_api
 from .cli import register_cli
 from .config import Config
@@ -98,6 +98,7 @@ def db_transaction_per_request(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    routing.install(app)
     register_api(app)
     register_views(app)
     if app.config["BENCH_ENDPOINTS"]:

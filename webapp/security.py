@@ -120,8 +120,8 @@ def _authorise() -> None:
 
 def _authenticate_bearer() -> None:
     header = request.headers.get("Authorization", "")
-    if not header:
-        return
+    if not header or request.routing_exception is not None:
+        return  # no view will run: the 404 / 405 answers whatever the credentials
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401)

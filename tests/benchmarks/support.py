@@ -70,14 +70,15 @@ def recreate_database(url: str) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, workers: int, *options: str, app: str = "wsgi:app") -> Iterator[int]:
-    """Serve `app` with `workers` sync workers; yields the port once /healthz answers."""
+def gunicorn(env: dict, workers: int, *options: str, app: str = "wsgi:app", log=None) -> Iterator[int]:
+    """Serve `app` with `workers` sync workers (its output to the file `log`, or nowhere); yields the port
+    once /healthz answers."""
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), *options, app],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log or subprocess.DEVNULL,
+        stderr=log or subprocess.DEVNULL,
         cwd=tempfile.mkdtemp(prefix="bench-"),
     )
     try:

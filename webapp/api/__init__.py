@@ -17,6 +17,7 @@ from . import (
     merchants,
     partners,
     province,
+    spec_errors,
     statistics,
 )
 
@@ -40,6 +41,7 @@ BLUEPRINTS = [
 def register_api(app: Flask) -> None:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session"})
+    spec_errors.install(app, api.spec)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     app.register_blueprint(docs.bp)

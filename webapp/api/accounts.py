@@ -12,7 +12,7 @@ from models import Role, User
 from ..errors import Unauthenticated
 from ..extensions import db, limiter
 from ..ratelimit import login_key
-from ..schemas.accounts import CsrfOut, LoginIn, RegisterIn, TokenIn, TokenOut, UserOut
+from ..schemas.accounts import CsrfOut, LoginIn, RegisterIn, TokenIn, TokenOut, UserOut, export_schema
 from ..security import public, roles_required, sign_in, sign_out, signed_in
 from ..services import accounts, privacy, two_factor
 
@@ -105,6 +105,7 @@ def me():
 
 @me_blp.route("/export", methods=["GET"])
 @roles_required(Role.RESIDENT)
+@me_blp.response(200, export_schema())
 def export():
     """Everything stored about the caller, as JSON."""
     return privacy.export(db.session, current_user.user)

@@ -3,6 +3,8 @@
 from marshmallow import Schema, fields, validate
 
 from ..i18n import LANGUAGES
+from ..services import privacy
+from .common import StrictBoolean
 
 
 class RegisterIn(Schema):
@@ -11,7 +13,7 @@ class RegisterIn(Schema):
     password = fields.String(required=True, validate=validate.Length(max=1024))
     nickname = fields.String(required=True, validate=validate.Length(min=1, max=80))
     district = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    consent = fields.Boolean(required=True)
+    consent = StrictBoolean(required=True)
     language = fields.String(load_default=None, validate=validate.OneOf(list(LANGUAGES)))
 
 
@@ -54,3 +56,9 @@ class PasswordChangeIn(Schema):
 
 class LanguageIn(Schema):
     language = fields.String(required=True, validate=validate.OneOf(list(LANGUAGES)))
+
+
+def export_schema() -> type[Schema]:
+    """The personal-data export: one section per entry of privacy.SECTIONS, each as stored."""
+    sections = {name: fields.Raw(required=True) for name, _ in privacy.SECTIONS}
+    return Schema.from_dict(sections, name="ExportOut")

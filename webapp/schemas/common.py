@@ -13,3 +13,12 @@ class Number(fields.Field):
             return None
         value = Decimal(value)
         return int(value) if value == value.to_integral_value() else float(value)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean only: 0, 1, "yes" or "true" are refused, as the document's `boolean` says."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

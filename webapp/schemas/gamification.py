@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from ..i18n import localized
 from ..services import badges, families, leaderboards
+from .common import StrictBoolean
 
 
 def standing_name(standing: leaderboards.Standing) -> str:
@@ -61,7 +62,7 @@ class EarnedBadgeOut(Schema):
 
 
 class GameSettingsIn(Schema):
-    hidden_from_boards = fields.Boolean(required=True)
+    hidden_from_boards = StrictBoolean(required=True)
 
 
 class GameSettingsOut(Schema):

@@ -38,9 +38,12 @@ def month(session: Session, raw: str) -> Month:
         raise Invalid.field("month", N_("Give the month as YYYY-MM."))
     year, number = int(match.group(1)), int(match.group(2))
     zone = city_zone(session)
-    first = dt.date(year, number, 1)
-    following = dt.date(year + number // 12, number % 12 + 1, 1)
-    return Month(raw, methodology.day_start(first, zone), methodology.day_start(following, zone))
+    try:
+        first = dt.date(year, number, 1)
+        following = dt.date(year + number // 12, number % 12 + 1, 1)
+        return Month(raw, methodology.day_start(first, zone), methodology.day_start(following, zone))
+    except (ValueError, OverflowError):  # year 0, or past year 9999
+        raise Invalid.field("month", N_("Give the month as YYYY-MM.")) from None
 
 
 def current_month(session: Session, now: dt.datetime | None = None) -> str:

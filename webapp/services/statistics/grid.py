@@ -76,7 +76,8 @@ def stocks(session: Session, day: dt.date) -> dict[tuple[str, int], int]:
         found[("reg", key)] = int(n or 0)
     for (key, _end), counts in reach.rolling_counts(session, {day}).items():
         found[("r7", key)], found[("r30", key)] = counts["r7"], counts["r30"]
-    for (key, _kind), (_n, amount, holders) in ledger_sums(session, Window(EVER, day)).items():
+    held = ledger_sums(session, Window(EVER, day)) if day >= EVER else {}  # nothing was held before EVER
+    for (key, _kind), (_n, amount, holders) in held.items():
         found[("hold", key)] += holders
         found[("credits_outstanding", key)] += amount
     return found
