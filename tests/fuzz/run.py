@@ -21,11 +21,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pyotp
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from seeds.demo import ACCOUNTS, DEMO_PASSWORD
 from tests.benchmarks.support import BIN, app_env, flask, gunicorn, recreate_database
+from webapp.config import normalise_database_url
 
 ROLES = ["resident", "admin", "merchant", "publicity", "official"]
 # Writes that end the caller's own credentials; fuzzed last, once the rest of that role is done.
@@ -34,8 +36,30 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def _token(port: int, login: str) -> str:
-    body = json.dumps({"login": login, "password": DEMO_PASSWORD, "name": "fuzz"}).encode()
+def _enrol_staff(url: str, logins: dict[str, str]) -> dict[str, str]:
+    """Staff sign in with a second factor: each staff login gets an authenticator secret, set here directly
+    (tests/test_two_factor.py covers enrolment itself); residents have none."""
+    secrets: dict[str, str] = {}
+    engine = create_engine(normalise_database_url(url), poolclass=NullPool)
+    with engine.begin() as conn:
+        for role, login in logins.items():
+            if role == "resident":
+                continue
+            secrets[login] = pyotp.random_base32()
+            conn.execute(
+                text(
+                    "UPDATE users SET totp_secret = :secret, totp_enrolled_at = CURRENT_TIMESTAMP"
+                    " WHERE phone = :login OR email = :login"
+                ),
+                {"secret": secrets[login], "login": login},
+            )
+    engine.dispose()
+    return secrets
+
+
+def _token(port: int, login: str, secret: str | None = None) -> str:
+    otp = {"otp": pyotp.TOTP(secret).now()} if secret else {}
+    body = json.dumps({"login": login, "password": DEMO_PASSWORD, "name": "fuzz", **otp}).encode()
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1/auth/tokens", body, {"Content-Type": "application/json"}
     )
@@ -126,10 +150,11 @@ def main() -> int:
         for command in (["db", "upgrade"], ["seed", "city"], ["seed", "demo"]):
             flask(env, *command)
         logins = _logins()
+        secrets = _enrol_staff(url, logins)
         log_path = workdir / "server.log"
         with log_path.open("w") as log, gunicorn(env, 2, "--timeout", "60", log=log) as port:
             for role in args.roles.split(","):
-                token = _token(port, logins[role])
+                token = _token(port, logins[role], secrets.get(logins[role]))
                 print(f"\n=== schemathesis as {role} ({time.monotonic() - started:.0f}s)", flush=True)
                 passes = [
                     ("main", ["--exclude-name-regex", SELF_ENDING]),
