@@ -20,7 +20,7 @@ CATALOG = Path(__file__).resolve().parent.parent / "webapp/translations/zh_Hans_
 ALLOWED_LATIN = {
     "API", "CO2e", "CSRF", "CSV", "IP", "IPv4", "IPv6", "JPEG", "JSON", "MB", "NaN", "PNG", "UTF-8", "UUID",
     "WebP", "Wilson", "Unix", "YYYY-MM", "GP-XXXX-XXXX-XXXX", "Idempotency-Key", "X-Timestamp",
-    "V", "S", "U", "N", "week", "month", "all",
+    "V", "S", "U", "N", "week", "month", "all", "otp", "FreeOTP",
 }  # fmt: skip
 PLACEHOLDERS = re.compile(r"\{[^}]*\}|%\([^)]*\)[sdif]|%[sdif]|<[^>]+>|&\w+;")
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
