@@ -209,24 +209,25 @@ def test_nicknames_that_reveal_a_login_are_masked(session, make_user):
 def test_api_returns_items_with_rank_name_value_and_me(api, session, make_user):
     walk = make_type(session, grams="100")
     users = [make_user(nickname=f"api{i}") for i in range(4)]
-    now = dt.datetime.now(dt.UTC)
-    for i, user in enumerate(users):
-        credit(session, user, walk.code, i + 1, now - dt.timedelta(minutes=10 - i))
-    session.commit()
-    client = api(users[0])
-    body = client.get("/api/v1/leaderboards/residents?period=week&limit=2").get_json()
-    assert body["items"] == [
-        {"rank": 1, "name": "api3", "value": 400, "residents": None, "is_me": False},
-        {"rank": 2, "name": "api2", "value": 300, "residents": None, "is_me": False},
-    ]
-    assert body["me"]["rank"] == 4 and body["me"]["value"] == 100 and body["period"] == "week"
-    for period in ("month", "all"):
-        assert client.get(f"/api/v1/leaderboards/residents?period={period}").status_code == 200
-    for name in ("districts", "teams"):
-        assert client.get(f"/api/v1/leaderboards/{name}").status_code == 200
-    bad = client.get("/api/v1/leaderboards/residents?period=year")
-    assert bad.status_code == 422 and "period" in bad.get_json()["errors"]
-    assert client.get("/api/v1/leaderboards/cities").status_code == 404
+    # The clock stays on a Thursday: minutes before a real Monday midnight would fall in last week.
+    with time_machine.travel(NOW, tick=False):
+        for i, user in enumerate(users):
+            credit(session, user, walk.code, i + 1, NOW - dt.timedelta(minutes=10 - i))
+        session.commit()
+        client = api(users[0])
+        body = client.get("/api/v1/leaderboards/residents?period=week&limit=2").get_json()
+        assert body["items"] == [
+            {"rank": 1, "name": "api3", "value": 400, "residents": None, "is_me": False},
+            {"rank": 2, "name": "api2", "value": 300, "residents": None, "is_me": False},
+        ]
+        assert body["me"]["rank"] == 4 and body["me"]["value"] == 100 and body["period"] == "week"
+        for period in ("month", "all"):
+            assert client.get(f"/api/v1/leaderboards/residents?period={period}").status_code == 200
+        for name in ("districts", "teams"):
+            assert client.get(f"/api/v1/leaderboards/{name}").status_code == 200
+        bad = client.get("/api/v1/leaderboards/residents?period=year")
+        assert bad.status_code == 422 and "period" in bad.get_json()["errors"]
+        assert client.get("/api/v1/leaderboards/cities").status_code == 404
 
 
 def test_api_needs_sign_in_and_staff_see_no_me(api, make_user):
