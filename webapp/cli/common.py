@@ -1,9 +1,9 @@
-"""Running a command in one transaction, with a one-line error on failure."""
+"""Running a command in one transaction, with a one-line error on failure; reporting a verify."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import click
 from sqlalchemy.orm import Session
@@ -26,3 +26,12 @@ def transaction() -> Iterator[Session]:
     except LookupError as error:
         session.rollback()
         raise click.ClickException(str(error)) from None
+
+
+def report(problems: Sequence[object], failed: str, ok: str, *, limit: int | None = None) -> None:
+    """Print the problems (the first `limit` of them) to stderr and exit 1 with `failed`, else echo `ok`."""
+    for problem in problems[:limit]:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException(failed)
+    click.echo(ok)

@@ -13,7 +13,7 @@ from models import utcnow
 
 from ..extensions import db
 from ..services import badges, boards, game_state, projector, recaps
-from .common import transaction
+from .common import report, transaction
 
 
 @click.group("game")
@@ -26,11 +26,8 @@ def game_cli() -> None:
 def verify() -> None:
     """Exit 0 when the folded leaderboards and game profiles equal a recomputation from the actions."""
     problems = projector.settled(db.new_session, lambda s: boards.verify(s) + game_state.verify_profiles(s))
-    for problem in problems[:50]:
-        click.echo(problem, err=True)
-    if problems:
-        raise click.ClickException(f"{len(problems)} leaderboard rows or profiles differ from the actions")
-    click.echo("leaderboards and profiles ok")
+    failed = f"{len(problems)} leaderboard rows or profiles differ from the actions"
+    report(problems, failed, "leaderboards and profiles ok", limit=50)
 
 
 @game_cli.command("rebuild")

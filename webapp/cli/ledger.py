@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from ..extensions import db
 from ..services import expiry, ledger
+from .common import report
 
 
 @click.group("ledger")
@@ -24,8 +25,4 @@ def verify() -> None:
         accounts = session.scalar(ledger.count_accounts())
     finally:
         session.close()
-    for problem in problems:
-        click.echo(problem, err=True)
-    if problems:
-        raise click.ClickException(f"{len(problems)} problems in {accounts} accounts")
-    click.echo(f"ledger ok: {accounts} accounts reconcile")
+    report(problems, f"{len(problems)} problems in {accounts} accounts", f"ledger ok: {accounts} accounts reconcile")

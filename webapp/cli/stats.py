@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from ..extensions import db
 from ..services import projector, statistics
 from ..services.statistics import verify as stats_verify
-from .common import transaction
+from .common import report, transaction
 
 
 @click.group("stats")
@@ -21,11 +21,7 @@ def stats_cli() -> None:
 def verify() -> None:
     """Exit 0 when the folded roll-ups equal a rebuild from the raw rows (nothing is changed)."""
     problems = projector.settled(db.new_session, stats_verify.differences)
-    for problem in problems[:50]:
-        click.echo(problem, err=True)
-    if problems:
-        raise click.ClickException(f"{len(problems)} roll-up rows differ from a rebuild")
-    click.echo("statistics ok")
+    report(problems, f"{len(problems)} roll-up rows differ from a rebuild", "statistics ok", limit=50)
 
 
 @stats_cli.command("refresh")
