@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 from flask.testing import FlaskClient
@@ -11,6 +13,8 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session, object_session
 
 from models import Role, User, utcnow
+from webapp.errors import DomainError
+from webapp.extensions import db
 from webapp.services import accounts
 
 _numbers = itertools.count(1)
@@ -126,3 +130,26 @@ def race(n: int, work) -> list:
     for t in threads:
         t.join(timeout=120)
     return results
+
+
+def race_sessions(app, n: int, work: Callable[[Session, int], object]) -> list[str]:
+    """Run work(session, i) in n threads released together, each in its own session and committed;
+    return each thread's outcome in order: "ok" or the name of the DomainError that refused it."""
+    barrier = threading.Barrier(n, timeout=60)
+
+    def attempt(i: int) -> str:
+        with app.app_context():
+            session = db.new_session()
+            try:
+                barrier.wait()
+                work(session, i)
+                session.commit()
+                return "ok"
+            except DomainError as error:
+                session.rollback()
+                return type(error).__name__
+            finally:
+                session.close()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(attempt, range(n)))

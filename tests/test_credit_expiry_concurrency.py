@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
 from models import EntryKind, LedgerEntry, Role, User, utcnow
-from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.services import expiry, ledger, redemptions
 from webapp.services.city import current_city
 
 from .conftest import PASSWORD
-from .helpers import make_user_factory
+from .helpers import make_user_factory, race_sessions
 from .test_merchants_support import fund, make_merchant, make_reward, make_staff
 
 SWEEPS, REDEMPTIONS = 2, 6
@@ -47,27 +44,14 @@ def test_expiry_racing_redemptions_never_goes_negative_nor_expires_twice(app, co
     with time_machine.travel(utcnow() - dt.timedelta(days=75), tick=False):
         fund(committed, resident, 100)  # due: earned at least two calendar months ago
     fund(committed, resident, 40)
-    barrier = threading.Barrier(SWEEPS + REDEMPTIONS, timeout=60)
 
-    def attempt(i: int) -> str:
-        with app.app_context():
-            session = db.new_session()
-            try:
-                barrier.wait()
-                if i < SWEEPS:
-                    expiry.expire_due(session, utcnow())
-                else:
-                    redemptions.redeem(session, session.get(User, resident.id), reward.id)
-                session.commit()
-                return "ok"
-            except DomainError as error:
-                session.rollback()
-                return type(error).__name__
-            finally:
-                session.close()
+    def work(session, i: int) -> None:
+        if i < SWEEPS:
+            expiry.expire_due(session, utcnow())
+        else:
+            redemptions.redeem(session, session.get(User, resident.id), reward.id)
 
-    with ThreadPoolExecutor(max_workers=SWEEPS + REDEMPTIONS) as pool:
-        outcomes = list(pool.map(attempt, range(SWEEPS + REDEMPTIONS)))
+    outcomes = race_sessions(app, SWEEPS + REDEMPTIONS, work)
     committed.expire_all()
     account = ledger.account_for(committed, resident)
     expired = committed.scalars(

@@ -11,18 +11,16 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
 
 from models import Action, GreenPurchaseClaim, Redemption, Reward, Role, User
-from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.services import green_purchases, ledger, redemptions
 
 from .conftest import PASSWORD, is_postgres
-from .helpers import make_user_factory
+from .helpers import make_user_factory, race_sessions
 from .test_merchants_support import fund, make_merchant, make_purchase_type, make_reward, make_staff
 
 DATABASE = "postgresql" if is_postgres() else "sqlite"
@@ -38,24 +36,7 @@ def _engine_bound_sessions(app):
 
 def race(app, n: int, work: Callable) -> Counter:
     """Run work(session, i) in n threads released together; count outcomes by name."""
-    barrier = threading.Barrier(n, timeout=60)
-
-    def attempt(i: int) -> str:
-        with app.app_context():
-            session = db.new_session()
-            try:
-                barrier.wait()
-                work(session, i)
-                session.commit()
-                return "ok"
-            except DomainError as error:
-                session.rollback()
-                return type(error).__name__
-            finally:
-                session.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return Counter(pool.map(attempt, range(n)))
+    return Counter(race_sessions(app, n, work))
 
 
 def _report(name: str, outcomes: Counter) -> None:
