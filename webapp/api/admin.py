@@ -77,13 +77,6 @@ class AuditQuery(AuditArgs, PageArgs):
 def audit(args):
     """Every staff write, newest first: who, when, what, before and after; filter by actor, action prefix,
     target and city days."""
-    chosen = audit_log.AuditFilter(
-        actor_id=args["actor"],
-        action=args["action"],
-        target_type=args["target_type"],
-        target_id=args["target_id"],
-        first=args["first"],
-        last=args["last"],
-    )
+    chosen = audit_log.AuditFilter.from_args(args)
     rows, more = audit_log.page(db.session, current_user.user, chosen, args["limit"], decode_cursor(args["cursor"]))
     return {"items": rows, "next_cursor": encode_cursor(rows[-1].id) if more else None}

@@ -25,6 +25,18 @@ class AuditFilter:
     first: dt.date | None = None  # city days, both included
     last: dt.date | None = None
 
+    @classmethod
+    def from_args(cls, args: dict) -> AuditFilter:
+        """The filter from the query arguments the API and the page share (actor, action, target, days)."""
+        return cls(
+            actor_id=args["actor"],
+            action=args["action"],
+            target_type=args["target_type"],
+            target_id=args["target_id"],
+            first=args["first"],
+            last=args["last"],
+        )
+
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

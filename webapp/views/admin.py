@@ -153,14 +153,7 @@ def audit():
     try:
         args = AuditArgs().load(query)
         before_id = decode_cursor(request.args.get("cursor"))
-        chosen = audit_log.AuditFilter(
-            actor_id=args["actor"],
-            action=args["action"],
-            target_type=args["target_type"],
-            target_id=args["target_id"],
-            first=args["first"],
-            last=args["last"],
-        )
+        chosen = audit_log.AuditFilter.from_args(args)
         rows, more = audit_log.page(db.session, current_user.user, chosen, 50, before_id)
     except ValidationError as error:
         errors, rows, more = error.messages, [], False
