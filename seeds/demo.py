@@ -14,6 +14,7 @@ from models import Action, Campaign, Reward, Role, User, utcnow
 from webapp.errors import DomainError
 from webapp.services import accounts, actions, campaigns, merchants, rewards
 from webapp.services.campaign_checks import CampaignInput
+from webapp.services.city import city_zone
 
 DEMO_PASSWORD = "Green-Dezhou-2026"
 DEMO_MERCHANT = "德百绿色超市"
@@ -84,15 +85,24 @@ def _history(session: Session, resident: User, seed: int) -> None:
         return
     rng = random.Random(seed)
     now = utcnow()
+    zone = city_zone(session)
+    # One action earlier today, so that this week's rank shows even on a Monday morning.
+    today = max(now - dt.timedelta(minutes=10), dt.datetime.combine(now.astimezone(zone).date(), dt.time(), zone))
+    code, quantity, _ = HABITS[0]
+    _log(session, resident, code, quantity, today, now)
     for code, quantity, per_week in HABITS:
         for day in rng.sample(range(1, 7), min(per_week, 6)):
             moment = now - dt.timedelta(days=day, hours=rng.randint(0, 10), minutes=rng.randint(0, 59))
-            data = actions.ActionInput(type=code, quantity=Decimal(quantity), occurred_at=moment)
-            try:
-                with session.begin_nested():
-                    actions.log_action(session, resident, data, now=moment + dt.timedelta(minutes=5))
-            except DomainError:
-                continue  # e.g. a cap or a held burst: the demo takes what the rules allow
+            _log(session, resident, code, quantity, moment, moment + dt.timedelta(minutes=5))
+
+
+def _log(session: Session, resident: User, code: str, quantity, moment: dt.datetime, now: dt.datetime) -> None:
+    data = actions.ActionInput(type=code, quantity=Decimal(quantity), occurred_at=moment)
+    try:
+        with session.begin_nested():
+            actions.log_action(session, resident, data, now=now)
+    except DomainError:
+        pass  # e.g. a cap or a held burst: the demo takes what the rules allow
 
 
 DEMO_CAMPAIGN = "冬季绿色出行周"
