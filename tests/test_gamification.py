@@ -230,11 +230,12 @@ def test_recaps_show_on_the_home_page_and_the_recap_page(client, session, reside
 
 
 def test_home_shows_level_tree_streak_badges_and_rank(client, session, resident):
-    now = dt.datetime.now(dt.UTC)
-    credit(session, resident, "bus", 10, now - dt.timedelta(minutes=5))
-    session.commit()
-    login(client, resident)
-    html = client.get("/me/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    now = city_time(MONDAY + dt.timedelta(days=3), 20)  # a Thursday: minutes before a Monday midnight are last week
+    with time_machine.travel(now, tick=False):
+        credit(session, resident, "bus", 10, now - dt.timedelta(minutes=5))
+        session.commit()
+        login(client, resident)
+        html = client.get("/me/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     section = html[html.index('data-test="game-section"') :]
     assert "Level 1 · Seed" in section and '<svg class="tree stage-1"' in section
     assert 'data-test="streak">1 day<' in section and 'data-test="week-rank">#1<' in section
