@@ -1,6 +1,6 @@
 """A pytest plugin: run the suite with the clock started at CLOCK_AT (an ISO moment) and ticking.
 
-`CLOCK_AT=2026-12-13T16:04:00Z pytest -p tests.clock_at` puts every test four minutes into a Monday,
+`CLOCK_AT=2026-12-13T16:04:00Z python -m pytest -p tests.clock_at` puts every test four minutes into a Monday,
 city time, so that a test placing its actions "minutes ago" in this week or this month fails here
 rather than in CI once a week. Tests that travel in time themselves still do (travels nest).
 """
