@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
 import math
 import random
 import tempfile
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from models import Action, ActionType, Base, CarbonAccount, EmissionFactor, LedgerEntry, User
 from webapp.services import city as city_service
+from webapp.services.scoring import round_half_up
 
 # fmt: off
 # Share of residents by district code (rough shares of Dezhou's population).
@@ -54,12 +56,24 @@ PENDING = 0.2  # of the types that need evidence: still waiting for review
 
 
 @dataclass(frozen=True)
+class Boost:
+    """A past campaign in the history: more actions on its days, and its multipliers on their credits."""
+
+    campaign_id: int
+    first: dt.date
+    last: dt.date
+    rate: float  # actions on its days, against an ordinary day
+    multipliers: dict[str, Decimal]  # action type code -> multiplier
+
+
+@dataclass(frozen=True)
 class Plan:
     residents: int
     actions: int
     last: dt.date
     days: int = 365
     seed: int = 2026
+    boost: Boost | None = None
 
 
 @dataclass(frozen=True)
@@ -128,13 +142,16 @@ def _mixes(cat: Catalogue) -> dict[str, list[tuple[list[Kind], list[float]]]]:
     return found
 
 
-def _calendar(first: dt.date, last: dt.date, zone) -> tuple[list[str], list[str], list[int], list[float]]:
+def _calendar(
+    first: dt.date, last: dt.date, zone, boost: Boost | None = None
+) -> tuple[list[str], list[str], list[int], list[float]]:
     """Per day: ISO date, UTC offset, month (negative on weekends), cumulative weight (seasons, quieter
-    weekends)."""
+    weekends, busier campaign days)."""
     isos, offsets, months, cumulative, total = [], [], [], [], 0.0
     day = first
     while day <= last:
-        total += SEASON[day.month] * (1.0 if day.weekday() < 5 else 0.8)
+        busier = boost.rate if boost and boost.first <= day <= boost.last else 1.0
+        total += SEASON[day.month] * (1.0 if day.weekday() < 5 else 0.8) * busier
         isos.append(day.isoformat())
         offsets.append(dt.datetime.combine(day, dt.time(12), zone).isoformat()[19:])
         months.append(day.month if day.weekday() < 5 else -day.month)  # negative: a weekend day
@@ -156,7 +173,8 @@ def generate(
     rng = random.Random(plan.seed)
     rand, gauss, randrange = rng.random, rng.gauss, rng.randrange
     first = plan.last - dt.timedelta(days=plan.days - 1)
-    isos, offsets, months, cumulative = _calendar(first, plan.last, cat.zone)
+    isos, offsets, months, cumulative = _calendar(first, plan.last, cat.zone, plan.boost)
+    boosted, multipliers, campaign_ids = _boost(plan, cat, first)
     mixes, habits = _mixes(cat), list(HABITS)
     habit_weights = [HABITS[h][0] for h in habits]
     levels = [rng.lognormvariate(0, 1.1) for _ in range(plan.residents)]
@@ -190,12 +208,16 @@ def generate(
             hour = _hour(rng, kind.family, months[index] > 0 and rand() < 0.6)
             at = f"{isos[index]} {hour:02d}:{randrange(60):02d}:{randrange(60):02d}{offsets[index]}"
             pending = kind.evidence and rand() < PENDING
-            credits = 0 if pending else min(co2e, kind.cap)
+            multiplier = multipliers.get(kind.id, 1) if index in boosted else 1
+            wanted = round_half_up(co2e * Decimal(multiplier))
+            credits = 0 if pending else min(wanted, kind.cap)
+            capped = "t" if 0 < credits < wanted else "f"
+            given = campaign_ids if multiplier != 1 else "[]"
             evidence = "merchant" if kind.evidence and kind.family == "purchase" else "self"
             status, reason = ("pending", "evidence_required") if pending else ("credited", NULL)
             quantity = f"{milli / 1000:.3f}"
             row = (action_id, user_id, kind.id, kind.factor_id, district, quantity, at, isos[index], at, status)
-            yield "action", (*row, evidence, co2e, credits, "f", 1, "[]", reason)
+            yield "action", (*row, evidence, co2e, credits, capped, multiplier, given, reason)
             if credits:
                 balance += credits
                 yield "entry", (entry_id, account_id, "earn", credits, balance, "action", action_id, at)
@@ -203,6 +225,16 @@ def generate(
             co2e_total += 0 if pending else co2e
             action_id += 1
         yield "account", (account_id, user_id, balance, balance, 0, co2e_total, 0, joined_at)
+
+
+def _boost(plan: Plan, cat: Catalogue, first: dt.date) -> tuple[set[int], dict[int, Decimal], str]:
+    """The campaign's day indexes, its multipliers by type id, and its campaign_ids value."""
+    if plan.boost is None:
+        return set(), {}, "[]"
+    boost = plan.boost
+    days = {(boost.first - first).days + n for n in range((boost.last - boost.first).days + 1)}
+    multipliers = {cat.kinds[code].id: Decimal(m) for code, m in boost.multipliers.items()}
+    return days, multipliers, f"[{boost.campaign_id}]"
 
 
 def next_ids(session: Session) -> tuple[int, int, int, int]:
@@ -254,7 +286,9 @@ def _python(kind: str, values: tuple) -> dict:
         elif column == "quantity":
             value = Decimal(value)
         elif column == "campaign_ids":
-            value = []
+            value = json.loads(value)
+        elif column == "multiplier":
+            value = Decimal(value)
         row[column] = value
     return row
 
