@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 
 from sqlalchemy import select
 
-from models import Action, ActionStatus, Role
-from webapp.services import ledger
+from models import Action, ActionStatus, Role, utcnow
+from webapp.services import actions, ledger
 
 from .pages import csrf_from, login
 
@@ -24,6 +26,23 @@ def test_home_shows_balance_week_total_and_the_type_grid(client, resident):
     assert 'data-type="waste_paper"' in page
     assert 'data-type="buy_own_bag"' in page
     assert "/methodology" in page
+
+
+def test_home_puts_the_resident_s_frequent_types_first(client, resident, session):
+    page = signed_in(client, resident).get("/me/").get_data(as_text=True)
+    quick = page[page.index('data-test="quick-tiles"') : page.index("</ul>", page.index('data-test="quick-tiles"'))]
+    assert re.findall(r'data-type="(\w+)"', quick) == ["bus", "bike_shared", "walk", "waste_kitchen"]
+    assert page.index('data-test="quick-tiles"') < page.index('data-test="balance"')
+    assert page.count('data-type="bus"') == 1  # the rest of the catalogue follows, without the quick ones
+    now = utcnow()
+    for hours, code in enumerate(("waste_paper", "waste_paper", "waste_glass"), 1):
+        moment = now - dt.timedelta(hours=hours)
+        actions.log_action(session, resident, actions.ActionInput(code, Decimal(1), moment), now=now)
+    session.commit()
+    page = client.get("/me/").get_data(as_text=True)
+    quick = page[page.index('data-test="quick-tiles"') : page.index("</ul>", page.index('data-test="quick-tiles"'))]
+    assert set(re.findall(r'data-type="(\w+)"', quick)) == {"waste_paper", "waste_glass", "bus", "bike_shared"}
+    assert page.count('data-type="waste_paper"') == 1
 
 
 def test_a_bus_trip_takes_two_taps_from_home(client, resident, session):

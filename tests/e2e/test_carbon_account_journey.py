@@ -35,6 +35,12 @@ def test_carbon_account_journey_on_a_phone(page: Page, shoot, new_phone: str) ->
     expect(page.get_by_role("status")).to_have_text("欢迎！您的碳账户已开通。")
     expect(balance).to_have_text("0")
     shoot("02-carbon-account")
+    # The frequent types come first: every quick tile lies inside the first 360x640 screen.
+    quick = main.locator('[data-test="quick-tiles"] a')
+    expect(quick).to_have_count(4)
+    for n in range(4):
+        box = quick.nth(n).bounding_box()
+        assert box["y"] + box["height"] <= 640, box
 
     # 2. The bus tile opens the bus form, which names its factor and offers quick amounts.
     main.locator('a[data-type="bus"]').click()

@@ -366,6 +366,27 @@ def _require_admin(user: User) -> None:
         raise Forbidden(N_("Only an administrator reviews actions."))
 
 
+QUICK_DEFAULT = ("bus", "bike_shared", "walk", "waste_kitchen")  # a new resident's first screen
+QUICK_COUNT = 4
+QUICK_WINDOW = dt.timedelta(days=60)
+
+
+def quick_types(session: Session, user: User, now: dt.datetime | None = None) -> list[str]:
+    """The action types a resident logs most (last 60 days), topped up with the common ones: the
+    first tiles of the home page."""
+    since = (now or utcnow()) - QUICK_WINDOW
+    count = func.count()
+    codes = session.scalars(
+        select(ActionType.code)
+        .join(Action, Action.action_type_id == ActionType.id)
+        .where(Action.user_id == user.id, Action.occurred_at >= since, ActionType.active.is_(True))
+        .group_by(ActionType.code)
+        .order_by(count.desc(), ActionType.code)
+        .limit(QUICK_COUNT)
+    ).all()
+    return (list(codes) + [c for c in QUICK_DEFAULT if c not in codes])[:QUICK_COUNT]
+
+
 def week_and_total(session: Session, user: User, now: dt.datetime | None = None) -> tuple[int, int]:
     """CO2e avoided this city week (Monday first) and in total, from credited actions."""
     zone = city_zone(session)

@@ -32,6 +32,8 @@ def home():
     user = current_user.user
     account = ledger.account_for(db.session, user)
     week, total = actions.week_and_total(db.session, user)
+    types = methodology.published_types(db.session)
+    quick = actions.quick_types(db.session, user)
     return render_template(
         "resident/home.html",
         account=account,
@@ -39,7 +41,8 @@ def home():
         total=total,
         game=gamification.summary(db.session, user, account, language=current_language()),
         equivalences=methodology.equivalences(total),
-        types=methodology.published_types(db.session),
+        types=types,
+        quick=quick,
     )
 
 
