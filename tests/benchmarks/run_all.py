@@ -35,6 +35,7 @@ RUNS = {
         ["--residents", "5000", "--actions", "100000", "--requests", "60", "--threads", "2"],
         ["--residents", "500000", "--actions", "10000000"],
     ),
+    "bench_partitioning.py": (["--rows", "1000000"], ["--rows", "10000000", "--residents", "500000"]),
 }
 # (script, pattern of figure names, "<" or ">=", goal, unit): the goals
 GOALS = [
