@@ -77,6 +77,8 @@ def load_people_and_actions(conn, env: dict, residents: int, actions: int) -> No
                 str(residents),
                 "--actions",
                 str(actions),
+                "--until",  # through today: the board read is this week's, and on a Monday only today is in it
+                dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat(),
             ],
             cwd=ROOT,
             env=env,
