@@ -24,6 +24,7 @@ import secrets
 import subprocess
 import sys
 import time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
