@@ -91,9 +91,10 @@ def _profiles(session: Session, batch: projector.Batch) -> dict[int, Replay]:
             needs.add(action.user_id)
         last[action.user_id] = max(seen or action.local_day, action.local_day)
     replays = {}
+    known = game_state.tallies(session, sorted(needs))
     for i in ids:
         if i in needs:
-            days, types, families = game_state.tally(session, batch.users[i])
+            days, types, families = known[i]
             replays[i] = Replay(profiles[i], set(days), {"types": types, "families": families})
             if profiles[i].last_day is None:  # fresh: filled from the folded actions first
                 ordered = sorted(days, reverse=True)
