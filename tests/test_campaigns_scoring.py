@@ -19,10 +19,10 @@ from .conftest import PASSWORD
 def test_the_campaign_rule_replaces_the_neutral_hook_and_the_challenge_hook_is_registered():
     assert scoring.no_boost not in scoring.BOOST_RULES
     assert campaign_rules.campaign_boost in scoring.BOOST_RULES
-    assert campaign_rules.challenge_progress in projector.ON_ACTION
+    assert campaign_rules.challenge_progress in projector.ON_BATCH
     campaign_rules.install()  # idempotent
     assert scoring.BOOST_RULES.count(campaign_rules.campaign_boost) == 1
-    assert projector.ON_ACTION.count(campaign_rules.challenge_progress) == 1
+    assert projector.ON_BATCH.count(campaign_rules.challenge_progress) == 1
 
 
 def test_multiplier_applies_by_occurred_at_even_when_synced_after_the_end(session, resident, make_user):

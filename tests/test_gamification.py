@@ -262,7 +262,7 @@ def test_export_includes_badges_family_and_game_settings(session, resident):
 
 def test_the_credit_hook_is_installed_once():
     gamification.install()
-    assert projector.ON_ACTION.count(gamification.on_credit) == 1
+    assert projector.ON_BATCH.count(gamification.game_fold.fold_batch) == 1
 
 
 def test_summary_is_stable_without_actions(session, resident):

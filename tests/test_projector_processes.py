@@ -39,7 +39,7 @@ def start(name: str) -> subprocess.Popen:
         "PGAPPNAME": name,
     }
     return subprocess.Popen(
-        [str(FLASK), "--app", "wsgi", "projector", "run", "--batch", "40", "--poll", "0.1", "--idle", "0.05"],
+        [str(FLASK), "--app", "wsgi", "projector", "run", "--batch", "5", "--poll", "0.1", "--idle", "0.05"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

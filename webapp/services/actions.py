@@ -211,7 +211,7 @@ def _book(session: Session, account: CarbonAccount, user: User, action: Action) 
 
 
 # Checks that belong to the booking itself (a green purchase claim's quantity); derived work is the
-# projector's (projector.ON_ACTION).
+# projector's (projector.ON_BATCH).
 AFTER_CREDIT: list[Callable[[Session, User, Action], None]] = []
 
 

@@ -1,12 +1,12 @@
-"""Leaderboard aggregates, kept by the credit hook so that reading a board never scans actions.
+"""Leaderboard aggregates, kept by the projector's fold so that reading a board never scans actions.
 
 Rules kept here:
-- Only credited actions count (the hook runs after crediting; pending, duplicate and rejected never do),
+- Only credited actions count (folded after crediting; pending, duplicate and rejected never do),
   by CO2e grams (never credits), in the period of the city day the action happened.
 - `board_buckets` counts exactly the listed rows of `board_scores` per value bucket (opt-out, erasure
   and dissolved families are unlisted), so a rank is a bucket sum plus a count inside one bucket.
-- Contended rows are written in one fixed order so that concurrent single-action transactions cannot
-  deadlock: team rows now, then district rows and buckets at COMMIT, by table and key (commit_time).
+- Contended rows are written in one fixed order so that concurrent transactions cannot deadlock:
+  resident and team rows, then district rows, then buckets, each table in key order.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 
 from models import Action, ActionStatus, Board, BoardBucket, BoardScore, FamilyMember, GameProfile, User
 
-from . import commit_time
-from .statistics.sql import dialect_of, insert_for
+from .statistics.sql import dialect_of, insert_for, upsert
 
 ALL = "all"
 
@@ -63,118 +62,80 @@ class Added:
     listed: bool
 
 
-def _add(
-    session: Session,
-    board: Board,
-    subject_id: int,
-    grams: int,
-    periods: list[str],
-    now: dt.datetime,
-    *,
-    listed: bool = True,
-    members: dict[str, int] | None = None,
-) -> dict[str, Added]:
-    """Add grams to the subject's row of each period (created when missing), in one statement."""
-    rows = session.execute(
-        _add_statement(dialect_of(session)),
-        [
-            {
-                "board": board.value,
-                "period": p,
-                "subject_id": subject_id,
-                "value": grams,
-                "members": (members or {}).get(p, 0),
-                "listed": listed,
-                "reached_at": now,
-            }
-            for p in periods
-        ],
-    ).all()
-    return {r.period: Added(int(r.value), int(r.value) == grams, bool(r.listed)) for r in rows}
+Row = tuple[str, str, int]  # (board, period, subject)
+
+
+def add_scores(session: Session, rows: dict[Row, dict]) -> dict[Row, Added]:
+    """Add each row's grams to its board row (created when missing, with `listed`), one statement for
+    all of them, in key order; returns the new totals."""
+    if not rows:
+        return {}
+    params = [
+        {"board": b, "period": p, "subject_id": s, "members": 0, "listed": True, **rows[(b, p, s)]}
+        for b, p, s in sorted(rows)
+    ]
+    got = session.execute(_add_statement(dialect_of(session)), params).all()
+    out = {}
+    for r in got:
+        key = (r.board, r.period, r.subject_id)
+        out[key] = Added(int(r.value), int(r.value) == rows[key]["value"], bool(r.listed))
+    return out
 
 
 @functools.cache
 def _add_statement(dialect: str) -> Any:
-    """Built once per database: the credit hook runs it for every action."""
-    stmt = insert_for(dialect)(BoardScore.__table__)
+    """Built once per database: every fold runs it."""
+    table = BoardScore.__table__
+    stmt = insert_for(dialect)(table)
     return stmt.on_conflict_do_update(
         index_elements=["board", "period", "subject_id"],
         set_={
-            "value": BoardScore.__table__.c.value + stmt.excluded.value,
-            "members": BoardScore.__table__.c.members + stmt.excluded.members,
+            "value": table.c.value + stmt.excluded.value,
+            "members": table.c.members + stmt.excluded.members,
             "reached_at": stmt.excluded.reached_at,
         },
-    ).returning(BoardScore.__table__.c.period, BoardScore.__table__.c.value, BoardScore.__table__.c.listed)
+    ).returning(table.c.board, table.c.period, table.c.subject_id, table.c.value, table.c.listed)
 
 
-def _moves(board: Board, added: dict[str, Added], grams: int) -> dict[tuple[str, str, int], int]:
-    """Bucket deltas for listed rows whose value moved from value - grams to value."""
+def moves(added: dict[Row, Added], grams: dict[Row, int]) -> dict[tuple[str, str, int], int]:
+    """Bucket deltas for listed rows whose value moved from value - grams to value (the moves of the
+    single additions in between cancel out)."""
     deltas: dict[tuple[str, str, int], int] = defaultdict(int)
-    for period, row in added.items():
+    for (board, period, _subject), row in added.items():
         if not row.listed:
             continue
         new = bucket(row.value)
         if row.was_new:
-            deltas[(board.value, period, new)] += 1
-        elif bucket(row.value - grams) != new:
-            deltas[(board.value, period, bucket(row.value - grams))] -= 1
-            deltas[(board.value, period, new)] += 1
+            deltas[(board, period, new)] += 1
+        else:
+            old = bucket(row.value - grams[(board, period, _subject)])
+            if old != new:
+                deltas[(board, period, old)] -= 1
+                deltas[(board, period, new)] += 1
     return deltas
 
 
-BUCKETS = commit_time.Spec(BoardBucket.__table__, ("board", "period", "bucket"), add=("n",))
-TEAMS = commit_time.Spec(
-    BoardScore.__table__, ("board", "period", "subject_id"), add=("value", "members"), latest=("reached_at",)
-)
-
-
-def apply_buckets(session: Session, deltas: dict[tuple[str, str, int], int]) -> None:
-    """Move bucket counts: shared by many residents, so they are written at commit (commit_time)."""
-    commit_time.add(
-        session, BUCKETS, [{"board": b, "period": p, "bucket": k, "n": n} for (b, p, k), n in deltas.items() if n]
+def add_districts(session: Session, rows: dict[Row, dict]) -> None:
+    """Add to district rows (value, members; latest reached_at), one statement in key order."""
+    upsert(
+        session,
+        BoardScore.__table__,
+        [{"board": b, "period": p, "subject_id": s, "listed": True, **v} for (b, p, s), v in rows.items()],
+        ("board", "period", "subject_id"),
+        add=("value", "members"),
+        latest=("reached_at",),
     )
 
 
-@dataclass(frozen=True)
-class Recorded:
-    team_total: int | None  # the family's all-time grams after this action, if the resident has a family
-
-
-def record(
-    session: Session, user: User, action: Action, *, listed: bool, family_id: int | None, now: dt.datetime
-) -> Recorded:
-    """The credit hook's part: the resident's, family's and district's rows and the buckets."""
-    grams = int(action.co2e_grams)
-    if grams <= 0 or action.status != ActionStatus.CREDITED:
-        return Recorded(None)
-    periods = period_keys(action.local_day)
-    mine = _add(session, Board.RESIDENT, user.id, grams, periods, now, listed=listed)
-    deltas = _moves(Board.RESIDENT, mine, grams)
-    team_total = None
-    if family_id is not None:
-        team = _add(session, Board.TEAM, family_id, grams, periods, now)
-        team_total = team[ALL].value
-        for key, n in _moves(Board.TEAM, team, grams).items():
-            deltas[key] += n
-    if action.district_id is not None:  # a district's rows are shared: added at commit
-        commit_time.add(
-            session,
-            TEAMS,
-            [
-                {
-                    "board": Board.DISTRICT.value,
-                    "period": p,
-                    "subject_id": action.district_id,
-                    "value": grams,
-                    "members": 1 if mine[p].was_new else 0,
-                    "listed": True,
-                    "reached_at": now,
-                }
-                for p in periods
-            ],
-        )
-    apply_buckets(session, deltas)
-    return Recorded(team_total)
+def apply_buckets(session: Session, deltas: dict[tuple[str, str, int], int]) -> None:
+    """Move bucket counts, one statement in key order (so concurrent writers never deadlock)."""
+    upsert(
+        session,
+        BoardBucket.__table__,
+        [{"board": b, "period": p, "bucket": k, "n": n} for (b, p, k), n in deltas.items() if n],
+        ("board", "period", "bucket"),
+        add=("n",),
+    )
 
 
 def set_listed(session: Session, board: Board, subject_id: int, listed: bool) -> int:

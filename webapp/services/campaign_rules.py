@@ -164,39 +164,50 @@ def award(session: Session, challenge: Challenge, user: User, now: dt.datetime |
     return True
 
 
-def challenge_progress(session: Session, user: User, action: Action) -> None:
-    """projector.ON_ACTION: award every challenge this credited action completes (the bonus is an entry
-    caused by the challenge, unique per account, so a fold run twice cannot pay twice)."""
-    challenges = session.scalars(
-        _open_challenges(),
-        {
-            "type_id": action.action_type_id,
-            "at": action.occurred_at,
-            "district_id": action.district_id,
-            "user_id": user.id,
-        },
-    ).all()
-    for challenge in challenges:
-        if credited_count(session, challenge, user.id) >= challenge.count:
-            ledger.lock_account(session, ledger.account_for(session, user))
-            award(session, challenge, user)
-
-
-@functools.cache
-def _open_challenges() -> Select:
-    """The challenges an action of this type, moment and district counts for, not yet completed (built once)."""
-    return (
-        select(Challenge)
+def challenge_progress(session: Session, batch: projector.Batch) -> None:
+    """projector.ON_BATCH: award every challenge the batch's credited actions complete (the bonus is an
+    entry caused by the challenge, unique per account, so a fold run twice cannot pay twice). One
+    statement finds the (resident, challenge) pairs the actions count for; counts go per challenge."""
+    ids = [a.id for a in batch.actions]
+    if not ids:
+        return
+    pairs = session.execute(
+        select(Action.user_id, Challenge.id)
+        .join(Challenge, Challenge.action_type_id == Action.action_type_id)
         .join(Campaign, Campaign.id == Challenge.campaign_id)
         .where(
-            Challenge.action_type_id == bindparam("type_id"),
-            covers_moment(bindparam("at")),
-            covers_district(bindparam("district_id")),
+            Action.id.in_(ids),
+            covers_moment(Action.occurred_at),
+            covers_district(Action.district_id),
             ~exists().where(
-                ChallengeCompletion.challenge_id == Challenge.id, ChallengeCompletion.user_id == bindparam("user_id")
+                ChallengeCompletion.challenge_id == Challenge.id, ChallengeCompletion.user_id == Action.user_id
             ),
         )
-    )
+        .distinct()
+    ).all()
+    wanted: dict[int, set[int]] = {}
+    for user_id, challenge_id in pairs:
+        wanted.setdefault(challenge_id, set()).add(user_id)
+    for challenge_id in sorted(wanted):
+        challenge = session.get(Challenge, challenge_id)
+        campaign = session.get(Campaign, challenge.campaign_id)
+        done = session.execute(
+            select(Action.user_id)
+            .where(
+                Action.user_id.in_(sorted(wanted[challenge_id])),
+                Action.action_type_id == challenge.action_type_id,
+                Action.status == ActionStatus.CREDITED,
+                Action.occurred_at >= campaign.starts_at,
+                Action.occurred_at < effective_end(campaign),
+            )
+            .group_by(Action.user_id)
+            .having(func.count(Action.id) >= challenge.count)
+            .order_by(Action.user_id)
+        ).scalars()
+        for user_id in list(done):
+            user = batch.users[user_id]
+            ledger.lock_account(session, ledger.account_for(session, user))
+            award(session, challenge, user)
 
 
 def award_completed_challenges(session: Session, now: dt.datetime | None = None) -> int:
@@ -272,5 +283,5 @@ def install() -> None:
     """Put the campaign rules into scoring and action logging (idempotent; explicit, no discovery)."""
     if campaign_boost not in scoring.BOOST_RULES:
         scoring.BOOST_RULES[:] = [r for r in scoring.BOOST_RULES if r is not scoring.no_boost] + [campaign_boost]
-    if challenge_progress not in projector.ON_ACTION:
-        projector.ON_ACTION.append(challenge_progress)
+    if challenge_progress not in projector.ON_BATCH:
+        projector.ON_BATCH.append(challenge_progress)

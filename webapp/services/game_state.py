@@ -68,6 +68,29 @@ def tally(session: Session, user: User) -> tuple[list[dt.date], dict[str, int], 
     return sorted({r[0] for r in rows}, reverse=True), types, families
 
 
+def tallies(session: Session, user_ids: list[int]) -> dict[int, tuple[list[dt.date], dict[str, int], dict[str, int]]]:
+    """`tally` for many residents in one statement."""
+    out: dict[int, tuple[list[dt.date], dict[str, int], dict[str, int]]] = {u: ([], {}, {}) for u in user_ids}
+    if not user_ids:
+        return out
+    rows = session.execute(
+        select(Action.user_id, Action.local_day, ActionType.code, ActionType.family, func.count())
+        .select_from(Action)
+        .join(ActionType, ActionType.id == Action.action_type_id)
+        .where(
+            Action.user_id.in_(user_ids), Action.status == ActionStatus.CREDITED, projector.folded(session, Action.id)
+        )
+        .group_by(Action.user_id, Action.local_day, ActionType.code, ActionType.family)
+    ).all()
+    days: dict[int, set[dt.date]] = {u: set() for u in user_ids}
+    for user_id, day, code, family, n in rows:
+        _days, types, families = out[user_id]
+        days[user_id].add(day)
+        types[code] = types.get(code, 0) + n
+        families[str(family)] = families.get(str(family), 0) + n
+    return {u: (sorted(days[u], reverse=True), t, f) for u, (_d, t, f) in out.items()}
+
+
 def recompute(session: Session, profile: GameProfile, user: User) -> None:
     days, types, families = tally(session, user)
     profile.first_day = days[-1] if days else None

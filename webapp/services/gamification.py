@@ -1,8 +1,8 @@
-"""The game layer over credited actions: one hook after each credit keeps levels, streaks, badges,
-leaderboards and family totals, all from CO2e avoided (never credits) and credited actions only.
+"""The game layer over credited actions: the projector's fold (game_fold) keeps levels, streaks,
+badges, leaderboards and family totals, all from CO2e avoided (never credits) and credited actions only.
 
-The projector runs the hook after the action commits (projector.ON_ACTION), so these figures trail
-the action by the projector's lag (seconds).
+The projector folds actions after they commit (projector.ON_BATCH), so these figures trail the
+action by the projector's lag (seconds).
 
 Scheduler jobs (sweeps over state, idempotent):
 - `webapp.services.badges:sweep_badges(session, now)` — time-based and family badges;
@@ -17,13 +17,14 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Action, Board, CarbonAccount, FamilyMember, GameProfile, GreenFamily, User, utcnow
+from models import Board, CarbonAccount, GameProfile, User, utcnow
 
 from . import (
     accounts,
     badges,
     boards,
     families,
+    game_fold,
     game_state,
     leaderboards,
     ledger,
@@ -35,34 +36,12 @@ from . import (
 from .city import city_zone
 from .streaks import credited_days, streak
 
-__all__ = ["credited_days", "export_for", "install", "on_credit", "streak", "summary"]
+__all__ = ["credited_days", "export_for", "install", "streak", "summary"]
 TREE_EQUIVALENCE = "TREE_YEAR"
 
 
 def profile_of(session: Session, user: User) -> GameProfile:
     return game_state.profile_of(session, user, create=False)
-
-
-def on_credit(session: Session, user: User, action: Action) -> None:
-    """projector.ON_ACTION: after every credited action, in the order the resident's actions committed;
-    judged as of the moment it was credited, so the outcome does not depend on the projector's lag."""
-    now = action.reviewed_at or action.created_at
-    profile, filled = game_state.locked_profile(session, user)
-    if not filled:  # a profile filled just now from the folded actions holds this one already
-        game_state.note_credit(session, profile, user, action)
-    family = session.execute(
-        select(FamilyMember.family_id, GreenFamily.member_count)
-        .join(GreenFamily, GreenFamily.id == FamilyMember.family_id)
-        .where(FamilyMember.user_id == user.id)
-    ).one_or_none()
-    family_id = family.family_id if family else None
-    recorded = boards.record(session, user, action, listed=not profile.hidden_from_boards, family_id=family_id, now=now)
-    today = now.astimezone(city_zone(session)).date()
-    known = None if family is None or recorded.team_total is None else (family.member_count, recorded.team_total)
-    facts = game_state.facts(session, user, profile, today, family=known if family else (0, 0))
-    badges.evaluate(session, user, facts, now=now)
-    if family_id is not None and facts.family_size >= 2 and facts.family_grams >= badges.FAMILY_BADGE_GRAMS:
-        badges.award_family(session, family_id, now=now)
 
 
 def set_hidden(session: Session, user: User, hidden: bool) -> GameProfile:
@@ -161,8 +140,8 @@ def panel(session: Session, user: User, now: dt.datetime | None = None) -> dict:
 
 def install() -> None:
     """Put the game into action logging and erasure (idempotent; explicit, no discovery)."""
-    if on_credit not in projector.ON_ACTION:
-        projector.ON_ACTION.append(on_credit)
+    if game_fold.fold_batch not in projector.ON_BATCH:
+        projector.ON_BATCH.append(game_fold.fold_batch)
     if forget not in accounts.ON_ERASE:
         accounts.ON_ERASE.append(forget)
 

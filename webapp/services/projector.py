@@ -1,12 +1,13 @@
 """The projector: folds committed actions and ledger entries into every derived figure, exactly once.
 
 The request books the core only (action, balance, entry) and, in the same transaction, one outbox
-row. A fold claims the oldest outbox rows, runs the derived hooks for them in outbox order (one
-resident's rows are in the order their account lock committed them), deletes the rows, and commits
-all of it together: a fold that dies leaves everything as it was. Folds never run side by side: on
-PostgreSQL each takes a transaction advisory lock first; SQLite has one writer. Shared rows are
-merged over the batch and written once per table at commit (commit_time). Ids that commit out of
-order are harmless: a row is folded when it is seen, not when its id passes a cursor.
+row. A fold claims the oldest outbox rows, hands them to every batch hook as one `Batch` (items in
+outbox order: one resident's rows are in the order their account lock committed them), deletes the
+rows, and commits all of it together: a fold that dies leaves everything as it was. Each hook folds
+the whole batch set-wise (a few reads, then one upsert per table) and must give what folding the
+items one at a time, in order, would give. Folds never run side by side: on PostgreSQL each takes a
+transaction advisory lock first; SQLite has one writer. Ids that commit out of order are harmless: a
+row is folded when it is seen, not when its id passes a cursor.
 """
 
 from __future__ import annotations
@@ -26,12 +27,27 @@ from models import Action, EntryKind, LedgerEntry, Outbox, User, utcnow
 FOLD_KEY = int.from_bytes(b"LCDZ-PRJ", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BATCH = 500
 JOB_BATCH = 5000  # the scheduler folds one batch a second
-FOLDING = "projector_folding"  # session.info: the outbox id being folded now
-MEMO = "projector_memo"  # session.info: what the folds of one batch remember between rows
 
-# Registered by statistics, gamification and campaigns (explicit lists, in registration order).
-ON_ACTION: list[Callable[[Session, User, Action], None]] = []
-ON_ENTRY: list[Callable[[Session, LedgerEntry], None]] = []
+
+@dataclass(frozen=True)
+class Batch:
+    """One fold's rows: (action, entry) per outbox row in outbox order (either may be None), and the
+    actions' residents. Actions carry their type loaded."""
+
+    items: list[tuple[Action | None, LedgerEntry | None]]
+    users: dict[int, User]
+
+    @property
+    def actions(self) -> list[Action]:
+        return [a for a, _e in self.items if a is not None]
+
+    @property
+    def entries(self) -> list[LedgerEntry]:
+        return [e for _a, e in self.items if e is not None]
+
+
+# Registered by statistics, gamification and campaigns (an explicit list, run in registration order).
+ON_BATCH: list[Callable[[Session, Batch], None]] = []
 
 
 def record(session: Session, *, action_id: int | None = None, entry_id: int | None = None) -> None:
@@ -40,14 +56,10 @@ def record(session: Session, *, action_id: int | None = None, entry_id: int | No
 
 
 def folded(session: Session, action_id) -> object:
-    """SQL condition: the action is in the derived figures already, or is the one being folded now."""
-    pending = select(Outbox.id).where(Outbox.action_id == action_id, Outbox.id > session.info.get(FOLDING, 0))
+    """SQL condition: the action is in the derived figures already (during a fold: folded before this
+    batch, whose rows are still in the outbox)."""
+    pending = select(Outbox.id).where(Outbox.action_id == action_id)
     return ~exists(pending.correlate_except(Outbox))
-
-
-def memo(session: Session, name: str) -> dict:
-    """A dict that lives for one batch (empty outside a fold): facts a fold may reuse for the next rows."""
-    return session.info.get(MEMO, {}).setdefault(name, {}) if MEMO in session.info else {}
 
 
 def lock(session: Session) -> None:
@@ -78,21 +90,9 @@ def fold(session: Session, limit: int = BATCH) -> int:
     actions = {a.id: a for a in found}
     entries = {e.id: e for e in session.scalars(select(LedgerEntry).where(LedgerEntry.id.in_(entry_ids)))}
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_({a.user_id for a in found})))}
-    session.info[MEMO] = {}
-    try:
-        for row in rows:
-            session.info[FOLDING] = row.id
-            action = actions.get(row.action_id)
-            if action is not None:
-                for hook in ON_ACTION:
-                    hook(session, users[action.user_id], action)
-            entry = entries.get(row.entry_id)
-            if entry is not None:
-                for hook in ON_ENTRY:
-                    hook(session, entry)
-    finally:
-        session.info.pop(FOLDING, None)
-        session.info.pop(MEMO, None)
+    batch = Batch([(actions.get(r.action_id), entries.get(r.entry_id)) for r in rows], users)
+    for hook in ON_BATCH:
+        hook(session, batch)
     session.execute(delete(Outbox).where(Outbox.id.in_([r.id for r in rows])))
     session.flush()
     return len(rows)

@@ -6,6 +6,7 @@ roll-up rows and the remaining days from the daily rows; distinct counts read da
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import functools
@@ -152,6 +153,18 @@ class ActiveDays:
 
     def __init__(self, years: dict[int, list[int]] | None = None) -> None:
         self.years = years or {}
+        self._sorted: list[dt.date] | None = None  # the active days in order, built on first search
+
+    def ordered(self) -> list[dt.date]:
+        if self._sorted is None:
+            self._sorted = [
+                dt.date(year, month, n + 1)
+                for year in sorted(self.years)
+                for month, bits in enumerate(self.years[year], start=1)
+                for n in range(bits.bit_length())
+                if bits >> n & 1
+            ]
+        return self._sorted
 
     def has(self, day: dt.date) -> bool:
         months = self.years.get(day.year)
@@ -172,19 +185,25 @@ class ActiveDays:
     def first_in(self, kind: str, day: dt.date) -> dt.date | None:
         """The earliest active day of the period of `kind` that contains `day`."""
         start = period_start(kind, day)
-        return next((d for d in days_between(start, period_end(kind, start)) if self.has(d)), None)
+        days = self.ordered()
+        i = bisect.bisect_left(days, start)
+        return days[i] if i < len(days) and days[i] <= period_end(kind, start) else None
 
     def nearest(self, day: dt.date, step: int, limit: int) -> dt.date | None:
         """The closest active day before (step -1) or after (step +1) `day`, within `limit` days."""
-        for n in range(1, limit + 1):
-            other = day + dt.timedelta(days=step * n)
-            if self.has(other):
-                return other
-        return None
+        days = self.ordered()
+        if step > 0:
+            i = bisect.bisect_right(days, day)
+            found = days[i] if i < len(days) else None
+        else:
+            i = bisect.bisect_left(days, day)
+            found = days[i - 1] if i > 0 else None
+        return found if found is not None and abs((found - day).days) <= limit else None
 
     def add(self, day: dt.date) -> None:
         months = self.years.setdefault(day.year, [0] * 12)
         months[day.month - 1] |= bit_of(day)
+        self._sorted = None
 
 
 ROLLING = (7, 30, 365)

@@ -62,7 +62,7 @@ from .staging import ENTRIES, FACTS, NEXT
 
 BEGINNING = dt.date(1970, 1, 1)
 FAR = dt.date(9999, 12, 31)
-# stat_masks first: the projector writes it at once and the other roll-ups only at COMMIT (commit_time)
+# stat_masks first, as the projector writes them
 ROLLUP_TABLES = "stat_masks, stat_registrations, stat_ledger, stat_reach, stat_active, stat_actions"
 
 

@@ -1,25 +1,23 @@
 """Roll-ups folded from the raw rows they summarise.
 
-A credited action and a ledger entry are folded by the projector (projector.ON_ACTION, ON_ENTRY),
-after they commit, one fold at a time and in the order they committed; a resident's registration or
-erasure (insert/update events on users) adds its share in its own transaction. Actions never leave
-`credited`, entries are never changed, and erasure keeps a resident's actions and entries, so these
-tables are only ever added to. Shared totals are queued on the session and written at COMMIT,
-merged over the batch and in key order (commit_time).
+Credited actions and ledger entries are folded by the projector (projector.ON_BATCH) after they
+commit, a batch at a time: merged by key in memory, in the order they committed, and written with one
+upsert per table, rows in key order; a resident's registration or erasure (insert/update events on
+users) adds its share in its own transaction. Actions never leave `credited`, entries are never
+changed, and erasure keeps a resident's actions and entries, so these tables are only ever added to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import zoneinfo
 from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, event, inspect, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from models import (
     Action,
@@ -37,7 +35,7 @@ from models import (
 from models.statistics import CITY, NO_DISTRICT
 
 from .. import city as city_service
-from .. import commit_time, projector
+from .. import projector
 from . import subjects
 from .periods import KINDS, ROLLING_COLUMNS, TO_DATE, ActiveDays, local_day, period_start, rolling_changes
 from .sql import upsert
@@ -55,183 +53,168 @@ def city_zone(executor: Session | Connection) -> zoneinfo.ZoneInfo:
     return city_service.city_zone(executor, fallback="UTC")
 
 
-def mask_state(
-    executor: Session | Connection, user_id: int, names: list[str], keys: set[int], years: list[int]
-) -> dict[tuple[str, int], ActiveDays]:
-    rows = executor.execute(
-        _mask_statement(), {"user_id": user_id, "names": list(names), "keys": list(keys), "years": list(years)}
-    )
-    state: dict[tuple[str, int], ActiveDays] = {}
-    for row in rows:
-        months = [getattr(row, column) for column in MASK_COLUMNS]
-        state.setdefault((row.subject, row.district_key), ActiveDays()).years[row.year] = months
-    return state
-
-
-REACH = commit_time.Spec(StatReach.__table__, ("kind", "start", "district_key", "subject"), add=("residents",))
-ACTIVE = commit_time.Spec(StatActive.__table__, ("kind", "start", "district_key"), add=tuple(ROLLING_COLUMNS))
-ACTIONS = commit_time.Spec(
+MASK_SPEC = (StatMask.__table__, MASK_KEY, {"bit_or": MASK_COLUMNS})
+REACH = (StatReach.__table__, ("kind", "start", "district_key", "subject"), {"add": ("residents",)})
+ACTIVE = (StatActive.__table__, ("kind", "start", "district_key"), {"add": tuple(ROLLING_COLUMNS)})
+ACTIONS = (
     StatActions.__table__,
     ("kind", "start", "district_key", "action_type_id"),
-    add=("actions", "co2e_grams", "credits", "quantity_milli"),
+    {"add": ("actions", "co2e_grams", "credits", "quantity_milli")},
 )
-LEDGER = commit_time.Spec(
-    StatLedger.__table__, ("kind", "start", "district_key", "entry_kind"), add=("entries", "amount", "new_holders")
+LEDGER = (
+    StatLedger.__table__,
+    ("kind", "start", "district_key", "entry_kind"),
+    {"add": ("entries", "amount", "new_holders")},
 )
-REGISTRATIONS = commit_time.Spec(StatRegistrations.__table__, ("day", "district_key"), add=("joined", "left"))
+REGISTRATIONS = (StatRegistrations.__table__, ("day", "district_key"), {"add": ("joined", "left")})
 
 
-@functools.cache
-def _mask_statement() -> Select:
-    """Built once: every credited action and ledger entry reads the resident's masks."""
+class Fold:
+    """One batch's changes to every roll-up, merged by key in memory, then written one upsert per table.
+
+    The residents' masks are read once for the batch and kept up to date here as days become active,
+    so each item sees what the items before it did, as if folded one at a time."""
+
+    def __init__(self, session: Session, masks: dict[tuple[int, str, int], ActiveDays]) -> None:
+        self.session = session
+        self.state = masks
+        self.masks: dict[tuple, dict] = {}
+        self.tables: dict[tuple, dict[tuple, Counter]] = defaultdict(lambda: defaultdict(Counter))
+
+    def add(self, spec: tuple, key: tuple, **measures: int) -> None:
+        self.tables[spec[0].name][key].update(measures)
+
+    def record_days(self, user_id: int, dk: int, day: dt.date, names: list[str]) -> None:
+        """Mark `day` active for this resident and these subjects; count them wherever they are new."""
+        for name in names:
+            for key in sorted({dk, CITY}):
+                days = self.state.setdefault((user_id, name, key), ActiveDays())
+                if days.has(day):
+                    continue
+                mask = self.masks.setdefault((name, day.year, key, user_id), dict.fromkeys(MASK_COLUMNS, 0))
+                mask[f"m{day.month}"] |= 1 << (day.day - 1)
+                for kind in KINDS:
+                    if not days.any_in_period(kind, day):
+                        self.add(REACH, (kind, period_start(kind, day), key, name), residents=1)
+                if name == subjects.ALL:
+                    for on, change in rolling_changes(days, day).items():
+                        for kind in ("d", "m"):
+                            self.add(ACTIVE, (kind, period_start(kind, on), key), **change)
+                    for kind, first_kind in TO_DATE.items():  # a back-dated day can become the first
+                        earliest = days.first_in(kind, day)
+                        if earliest is None or day < earliest:
+                            self.add(REACH, (first_kind, day, key, name), residents=1)
+                        if earliest is not None and day < earliest:
+                            self.add(REACH, (first_kind, earliest, key, name), residents=-1)
+                days.add(day)
+
+    def write(self) -> None:
+        """One statement per table, tables in a fixed order, rows in key order (upsert)."""
+        table, keys, how = MASK_SPEC
+        upsert(self.session, table, [dict(zip(keys, k, strict=True), **v) for k, v in self.masks.items()], keys, **how)
+        for spec in (ACTIONS, ACTIVE, LEDGER, REACH):
+            table, keys, how = spec
+            columns = next(iter(how.values()))
+            rows = [
+                dict(zip(keys, k, strict=True), **{c: measures[c] for c in columns})
+                for k, measures in self.tables.get(table.name, {}).items()
+            ]
+            upsert(self.session, table, rows, keys, **how)
+
+
+def load_masks(session: Session, pairs: set[tuple[int, int]], names: set[str]) -> dict:
+    """The masks of these (resident, year) pairs, a year either side, as {(user, subject, key): days}."""
+    state: dict[tuple[int, str, int], ActiveDays] = {}
+    if not pairs:
+        return state
+    users = sorted({u for u, _y in pairs})
+    years = sorted({y + d for _u, y in pairs for d in (-1, 0, 1)})
     m = StatMask.__table__.c
-    return select(StatMask.__table__).where(
-        m.user_id == bindparam("user_id"),
-        m.subject.in_(bindparam("names", expanding=True)),
-        m.district_key.in_(bindparam("keys", expanding=True)),
-        m.year.in_(bindparam("years", expanding=True)),
+    rows = session.execute(
+        select(StatMask.__table__).where(m.user_id.in_(users), m.year.in_(years), m.subject.in_(sorted(names)))
     )
-
-
-def record_days(
-    executor: Session | Connection, user_id: int, dk: int, day: dt.date, names: list[str], session: Session
-) -> None:
-    """Mark `day` active for this resident and these subjects; count them wherever they are new.
-
-    The resident's masks are written now (read back by the next call); the shared counts at commit.
-    """
-    keys = {dk, CITY}
-    state = mask_state(executor, user_id, names, keys, [day.year - 1, day.year, day.year + 1])
-    masks: list[dict] = []
-    reach: Counter = Counter()
-    active: defaultdict[tuple[str, dt.date, int], Counter] = defaultdict(Counter)
-    for name in names:
-        for key in sorted(keys):
-            days = state.get((name, key), ActiveDays())
-            if days.has(day):
-                continue
-            masks.append(
-                {
-                    "subject": name,
-                    "year": day.year,
-                    "district_key": key,
-                    "user_id": user_id,
-                    **dict.fromkeys(MASK_COLUMNS, 0),
-                    f"m{day.month}": 1 << (day.day - 1),
-                }
-            )
-            for kind in KINDS:
-                if not days.any_in_period(kind, day):
-                    reach[(kind, period_start(kind, day), key, name)] += 1
-            if name == subjects.ALL:
-                for on, change in rolling_changes(days, day).items():
-                    for kind in ("d", "m"):
-                        active[(kind, period_start(kind, on), key)].update(change)
-                for kind, first_kind in TO_DATE.items():  # a back-dated day can become the first
-                    earliest = days.first_in(kind, day)
-                    if earliest is None or day < earliest:
-                        reach[(first_kind, day, key, name)] += 1
-                    if earliest is not None and day < earliest:
-                        reach[(first_kind, earliest, key, name)] -= 1
-    upsert(executor, StatMask.__table__, masks, MASK_KEY, bit_or=MASK_COLUMNS)
-    commit_time.add(
-        session,
-        REACH,
-        [{"kind": k, "start": s, "district_key": d, "subject": n, "residents": v} for (k, s, d, n), v in reach.items()],
-    )
-    commit_time.add(
-        session,
-        ACTIVE,
-        [
-            {"kind": kind, "start": start, "district_key": key, **{c: change[c] for c in ROLLING_COLUMNS}}
-            for (kind, start, key), change in active.items()
-        ],
-    )
+    for row in rows:
+        months = [getattr(row, column) for column in MASK_COLUMNS]
+        state.setdefault((row.user_id, row.subject, row.district_key), ActiveDays()).years[row.year] = months
+    return state
 
 
 def _milli(quantity: Decimal) -> int:
     return int((Decimal(quantity) * 1000).to_integral_value())
 
 
-def after_credit(session: Session, user: User, action: Action) -> None:
-    """projector.ON_ACTION: count a newly credited action (logged, or approved after review)."""
+def fold_batch(session: Session, batch: projector.Batch) -> None:
+    """projector.ON_BATCH: credited actions and every ledger entry, whichever service posted it, by
+    district and city day; one read of owners, first entries and masks, one upsert per table."""
+    zone = city_zone(session)
+    accounts = sorted({e.account_id for e in batch.entries})
+    owners, firsts = {}, {}
+    if accounts:
+        owners = {
+            r.id: (r.user_id, r.district_id)
+            for r in session.execute(
+                select(CarbonAccount.id, CarbonAccount.user_id, User.district_id)
+                .join(User, User.id == CarbonAccount.user_id)
+                .where(CarbonAccount.id.in_(accounts))
+            )
+        }
+        firsts = dict(  # an account's first entry (one account's ids grow in commit order: its lock)
+            session.execute(
+                select(LedgerEntry.account_id, func.min(LedgerEntry.id))
+                .where(LedgerEntry.account_id.in_(accounts))
+                .group_by(LedgerEntry.account_id)
+            ).all()
+        )
+    days = {e.id: local_day(e.created_at, zone) for e in batch.entries}
+    pairs, names = set(), set()
+    for action in batch.actions:
+        pairs.add((action.user_id, action.local_day.year))
+        names.update(subjects.for_action(action.action_type))
+    for entry in batch.entries:
+        subject = subjects.LEDGER_SUBJECTS.get(entry.kind)
+        if subject:
+            pairs.add((owners[entry.account_id][0], days[entry.id].year))
+            names.add(subject)
+    fold = Fold(session, load_masks(session, pairs, names))
+    seen: set[int] = set()
+    for action, entry in batch.items:
+        if action is not None:
+            _fold_action(fold, action)
+        if entry is not None:
+            user_id, district_id = owners[entry.account_id]
+            first = entry.account_id not in seen and firsts.get(entry.account_id) == entry.id
+            seen.add(entry.account_id)
+            _fold_entry(fold, entry, user_id, district_key(district_id), days[entry.id], first)
+    fold.write()
+
+
+def _fold_action(fold: Fold, action: Action) -> None:
+    """A newly credited action (logged, or approved after review)."""
     dk = district_key(action.district_id)
-    record_days(session, action.user_id, dk, action.local_day, subjects.for_action(action.action_type), session)
-    measures = {
-        "actions": 1,
-        "co2e_grams": action.co2e_grams,
-        "credits": action.credits,
-        "quantity_milli": _milli(action.quantity),
-    }
-    commit_time.add(
-        session,
-        ACTIONS,
-        [
-            {
-                "kind": kind,
-                "start": period_start(kind, action.local_day),
-                "district_key": dk,
-                "action_type_id": action.action_type_id,
-                **measures,
-            }
-            for kind in ("d", "m")
-        ],
-    )
+    fold.record_days(action.user_id, dk, action.local_day, subjects.for_action(action.action_type))
+    for kind in ("d", "m"):
+        fold.add(
+            ACTIONS,
+            (kind, period_start(kind, action.local_day), dk, action.action_type_id),
+            actions=1,
+            co2e_grams=action.co2e_grams,
+            credits=action.credits,
+            quantity_milli=_milli(action.quantity),
+        )
 
 
-def _owner(session: Session, entry: LedgerEntry) -> tuple[int, int | None]:
-    known = projector.memo(session, "entry_owner")
-    if entry.account_id not in known:
-        row = session.execute(_owner_statement(), {"account_id": entry.account_id}).one()
-        known[entry.account_id] = (row.user_id, row.district_id)
-    return known[entry.account_id]
-
-
-@functools.cache
-def _owner_statement() -> Select:
-    return (
-        select(CarbonAccount.user_id, User.district_id)
-        .join(User, User.id == CarbonAccount.user_id)
-        .where(CarbonAccount.id == bindparam("account_id"))
-    )
-
-
-@functools.cache
-def _earlier_statement() -> Select:
-    """An entry of the same account before this one (one account's ids grow in commit order: its lock)."""
-    e = LedgerEntry.__table__.c
-    return select(e.id).where(e.account_id == bindparam("account_id"), e.id < bindparam("id")).limit(1)
-
-
-def fold_entry(session: Session, entry: LedgerEntry) -> None:
-    """projector.ON_ENTRY: every ledger entry, whichever service posted it, by the owner's district and day."""
-    user_id, district_id = _owner(session, entry)
-    day = local_day(entry.created_at, city_zone(session))
-    dk = district_key(district_id)
-    seen = projector.memo(session, "entry_accounts")  # an account folded earlier in this batch: not its first
-    first = (
-        entry.account_id not in seen
-        and session.execute(_earlier_statement(), {"account_id": entry.account_id, "id": entry.id}).first() is None
-    )
-    seen[entry.account_id] = True
-    measures = {"entries": 1, "amount": entry.amount, "new_holders": 1 if first else 0}
-    commit_time.add(
-        session,
-        LEDGER,
-        [
-            {
-                "kind": kind,
-                "start": period_start(kind, day),
-                "district_key": dk,
-                "entry_kind": str(entry.kind),
-                **measures,
-            }
-            for kind in ("d", "m")
-        ],
-    )
+def _fold_entry(fold: Fold, entry: LedgerEntry, user_id: int, dk: int, day: dt.date, first: bool) -> None:
+    for kind in ("d", "m"):
+        fold.add(
+            LEDGER,
+            (kind, period_start(kind, day), dk, str(entry.kind)),
+            entries=1,
+            amount=entry.amount,
+            new_holders=1 if first else 0,
+        )
     subject = subjects.LEDGER_SUBJECTS.get(entry.kind)
     if subject:
-        record_days(session, user_id, dk, day, [subject], session)
+        fold.record_days(user_id, dk, day, [subject])
 
 
 def registration_footprint(
@@ -252,13 +235,14 @@ def registration_footprint(
     return footprint
 
 
-def _apply_registrations(session: Session, change: Counter) -> None:
+def _apply_registrations(connection: Connection, change: Counter) -> None:
     rows: dict[tuple[dt.date, int], dict] = {}
     for (day, dk, column), n in change.items():
         if n:
             row = rows.setdefault((day, dk), {"day": day, "district_key": dk, "joined": 0, "left": 0})
             row[column] += n
-    commit_time.add(session, REGISTRATIONS, list(rows.values()))
+    table, keys, how = REGISTRATIONS
+    upsert(connection, table, list(rows.values()), keys, **how)
 
 
 REGISTRATION_FIELDS = ("role", "district_id", "created_at", "deleted_at")
@@ -268,7 +252,7 @@ def _after_user_insert(_mapper: Any, connection: Connection, user: User) -> None
     if user.role == Role.RESIDENT:
         zone = city_zone(connection)
         _apply_registrations(
-            object_session(user),
+            connection,
             registration_footprint(user.role, user.district_id, user.created_at, user.deleted_at, zone),
         )
 
@@ -285,7 +269,7 @@ def _after_user_update(_mapper: Any, connection: Connection, user: User) -> None
     zone = city_zone(connection)
     change = registration_footprint(user.role, user.district_id, user.created_at, user.deleted_at, zone)
     change.subtract(registration_footprint(old["role"], old["district_id"], old["created_at"], old["deleted_at"], zone))
-    _apply_registrations(object_session(user), change)
+    _apply_registrations(connection, change)
 
 
 def _keep_old_values(*_args: Any) -> None:
@@ -294,9 +278,8 @@ def _keep_old_values(*_args: Any) -> None:
 
 def install() -> None:
     """Hook the roll-ups into the projector and accounts (idempotent; explicit)."""
-    if after_credit not in projector.ON_ACTION:
-        projector.ON_ACTION.append(after_credit)
-        projector.ON_ENTRY.append(fold_entry)
+    if fold_batch not in projector.ON_BATCH:
+        projector.ON_BATCH.append(fold_batch)
     if not event.contains(User, "after_insert", _after_user_insert):
         event.listen(User, "after_insert", _after_user_insert)
         event.listen(User, "after_update", _after_user_update)
