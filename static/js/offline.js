@@ -136,6 +136,7 @@
         if (value) body[name] = value;
       }
       await add({ key: newKey(), user, body, queued_at: new Date().toISOString() });
+      form.reset(); // a second tap is a second action, not this one again
       await render();
       box.scrollIntoView({ block: "nearest" });
     });
