@@ -1,8 +1,10 @@
-"""Pages anyone may see: home, privacy notice, language switch, health checks."""
+"""Pages anyone may see: home, privacy notice, language switch, health checks, the service worker."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from ..extensions import db
@@ -48,6 +50,19 @@ def set_language(code: str):
         accounts.set_language(db.session, current_user.user, code)
     target = request.form.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("public.home"))
+
+
+@bp.route("/sw.js")
+@public
+def service_worker():
+    """The service worker, from the site root so that its scope is the whole site (static/js/sw.js)."""
+    script = Path(current_app.static_folder, "js", "sw.js").read_bytes()  # small: no open file left to a client
+    response = current_app.response_class(script, mimetype="text/javascript")
+    response.add_etag()
+    response.make_conditional(request)
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"  # a new version is picked up on the next visit
+    return response
 
 
 @bp.route("/healthz")
