@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.services import ledger, members, stations
 
 from .conftest import PASSWORD, is_postgres
-from .helpers import make_user_factory, race_sessions
+from .helpers import login_body, make_user_factory, race_sessions
 
 
 def _station(session, make_user, name="城区回收站"):
@@ -113,3 +113,20 @@ def test_two_attendants_racing_past_the_daily_cap_the_cap_holds(app, committed):
     assert outcomes.count("ok") == 2 and outcomes.count("Conflict") == 4, outcomes
     assert committed.scalar(select(func.sum(StationDeposit.weight_kg))) == Decimal(8)
     assert ledger.verify(committed) == []
+
+
+def test_the_attendant_page_credits_by_typed_code_and_refuses_self_credit(session, make_user, resident, app):
+    _station_row, attendant = _station(session, make_user)
+    code, own = members.member_code(session, resident), members.member_code(session, attendant)
+    session.commit()
+    client = app.test_client()
+    assert client.post("/api/v1/auth/login", json=login_body(attendant, PASSWORD)).status_code == 200
+    page = client.get("/station/")
+    assert page.status_code == 200
+    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    body = {"csrf_token": token, "category": "waste_paper", "weight_kg": "1"}
+    refused = client.post("/station/", data={**body, "member_code": own})
+    assert refused.status_code == 422
+    done = client.post("/station/", data={**body, "member_code": code})
+    assert done.status_code == 302
+    assert session.scalar(select(func.count()).select_from(StationDeposit)) == 1

@@ -20,6 +20,7 @@ from . import (
     publicity,
     resident,
     rewards,
+    station,
     two_factor,
 )
 
@@ -37,6 +38,7 @@ BLUEPRINTS = [
     campaign_pages.bp,
     game.bp,
     official.bp,
+    station.bp,
 ]
 
 
