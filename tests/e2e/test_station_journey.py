@@ -11,12 +11,27 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .test_merchant_journey import sign_in, sign_out
-
 pytestmark = pytest.mark.e2e
+
+PASSWORD = "Green-Dezhou-2026"
 
 RESIDENT = "13800000002"
 ATTENDANT = "attendant@demo.dezhou.example"
+
+
+def sign_in(page: Page, login: str) -> None:
+    main = page.locator("main")
+    page.goto("/auth/login")
+    main.get_by_label("手机号或电子邮箱").fill(login)
+    main.get_by_label("密码").fill(PASSWORD)
+    main.get_by_role("button", name="登录").click()
+    expect(page).not_to_have_url(re.compile(r"/auth/login"))
+
+
+def sign_out(page: Page) -> None:
+    page.locator("details.menu > summary").tap()
+    page.locator("details.menu").get_by_role("button", name="退出登录").click()
+    expect(page).to_have_url(re.compile(r"/$"))
 
 
 @pytest.mark.e2e
