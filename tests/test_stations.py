@@ -130,3 +130,23 @@ def test_the_attendant_page_credits_by_typed_code_and_refuses_self_credit(sessio
     done = client.post("/station/", data={**body, "member_code": code})
     assert done.status_code == 302
     assert session.scalar(select(func.count()).select_from(StationDeposit)) == 1
+
+
+def test_the_admin_creates_a_station_and_its_attendant_and_lists_deposits(session, make_user, app):
+    admin = make_user(Role.ADMIN)
+    client = app.test_client()
+    assert client.post("/api/v1/auth/login", json=login_body(admin, PASSWORD)).status_code == 200
+    page = client.get("/admin/stations/")
+    assert page.status_code == 200
+    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    bad = client.post("/admin/stations/", data={"csrf_token": token, "name": "", "district": "371402", "address": "x"})
+    assert bad.status_code == 422
+    made = {"csrf_token": token, "name": "河东回收站", "district": "371402", "address": "德城区河东路 2 号"}
+    assert client.post("/admin/stations/", data=made).status_code == 302
+    station = session.scalar(select(stations.Station).where(stations.Station.name == "河东回收站"))
+    body = {"csrf_token": token, "station": str(station.id), "login": "keeper@example.com", "nickname": "值守"}
+    assert client.post("/admin/stations/attendants", data={**body, "password": PASSWORD}).status_code == 302
+    keeper = session.scalar(select(User).where(User.email == "keeper@example.com"))
+    assert keeper.role == Role.ATTENDANT and keeper.station_id == station.id
+    listed = client.get(f"/admin/stations/?station={station.id}&day=2026-12-07")
+    assert listed.status_code == 200 and "没有投放记录" in listed.get_data(as_text=True)

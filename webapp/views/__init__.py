@@ -21,6 +21,7 @@ from . import (
     resident,
     rewards,
     station,
+    station_admin,
     two_factor,
 )
 
@@ -39,6 +40,7 @@ BLUEPRINTS = [
     game.bp,
     official.bp,
     station.bp,
+    station_admin.bp,
 ]
 
 
