@@ -30,6 +30,7 @@ from .notices import Notice, NoticeKind
 from .partners import Partner, PartnerKind, PartnerSignature
 from .projector import Outbox
 from .province import ProvinceDelivery
+from .stations import Station, StationDeposit
 from .statistics import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations
 
 __all__ = [
@@ -84,6 +85,8 @@ __all__ = [
     "StatMask",
     "StatReach",
     "StatRegistrations",
+    "Station",
+    "StationDeposit",
     "User",
     "UserBadge",
     "WeeklyRecap",

@@ -18,9 +18,10 @@ class Role(LabelledEnum):
     PUBLICITY = "publicity"
     OFFICIAL = "official"
     ADMIN = "admin"
+    ATTENDANT = "attendant"  # staff of one waste-sorting station
 
 
-STAFF_ROLES = frozenset({Role.MERCHANT, Role.PUBLICITY, Role.OFFICIAL, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.MERCHANT, Role.PUBLICITY, Role.OFFICIAL, Role.ADMIN, Role.ATTENDANT})
 
 
 class User(Base):
@@ -42,6 +43,7 @@ class User(Base):
     language: Mapped[str | None] = mapped_column(String(10))
     member_code: Mapped[str | None] = mapped_column(String(24), unique=True)
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id", ondelete="RESTRICT"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"), index=True)
     session_version: Mapped[int] = mapped_column(default=1)
     consent_version: Mapped[str | None] = mapped_column(String(20))
     consented_at: Mapped[dt.datetime | None]

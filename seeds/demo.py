@@ -14,9 +14,19 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Action, Campaign, Reward, Role, User, utcnow
+from models import Action, Campaign, Reward, Role, Station, User, utcnow
 from webapp.errors import DomainError
-from webapp.services import accounts, actions, boards, campaign_lifecycle, campaigns, merchants, rewards, statistics
+from webapp.services import (
+    accounts,
+    actions,
+    boards,
+    campaign_lifecycle,
+    campaigns,
+    merchants,
+    rewards,
+    stations,
+    statistics,
+)
 from webapp.services.campaign_checks import CampaignInput
 from webapp.services.city import city_zone
 
@@ -33,7 +43,9 @@ ACCOUNTS = [
     (Role.PUBLICITY, "publicity@demo.dezhou.example", "宣传部", None),
     (Role.OFFICIAL, "official@demo.dezhou.example", "市发改委", None),
     (Role.ADMIN, "admin@demo.dezhou.example", "管理员", None),
+    (Role.ATTENDANT, "attendant@demo.dezhou.example", "回收站值守员", None),
 ]
+DEMO_STATION = ("新湖回收站", "371402", "德城区新湖大街 18 号")
 
 REWARDS = [
     ("公交乘车券 1 次", "Bus ride voucher", 300, 200),
@@ -183,6 +195,16 @@ def crowd(
     return loaded
 
 
+def _station(session: Session, attendant: User) -> None:
+    name, district, address = DEMO_STATION
+    station = session.scalar(select(Station).where(Station.name == name))
+    if station is None:
+        station = Station(name=name, district_id=accounts.district_by_code(session, district).id, address=address)
+        session.add(station)
+        session.flush()
+    stations.assign_attendant(session, None, attendant, station)
+
+
 def load(session: Session) -> list[tuple[str, str, str]]:
     """Create what does not exist yet; returns (role, login, nickname) for every demo account."""
     shown = []
@@ -194,5 +216,7 @@ def load(session: Session) -> list[tuple[str, str, str]]:
             _history(session, user, seed=n)
         if role == Role.PUBLICITY:
             _campaign(session, user)
+        if role == Role.ATTENDANT and user.station_id is None:
+            _station(session, user)
         shown.append((str(role), login, nickname))
     return shown

@@ -100,6 +100,7 @@ class Config:
     PROVINCE_PSEUDONYM_KEY: str = ""
     PROVINCE_SIGNING_KEY: str = ""
     PROVINCE_EXPORT_DIR: str = ""
+    STATION_DAILY_CAP_KG: int = 500  # kilograms one waste-sorting station may credit per city day
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -135,6 +136,7 @@ class Config:
             PROVINCE_PSEUDONYM_KEY=_province_key("PROVINCE_PSEUDONYM_KEY", env.get("PROVINCE_PSEUDONYM_KEY")),
             PROVINCE_SIGNING_KEY=_province_key("PROVINCE_SIGNING_KEY", env.get("PROVINCE_SIGNING_KEY")),
             PROVINCE_EXPORT_DIR=env.get("PROVINCE_EXPORT_DIR", "").strip(),
+            STATION_DAILY_CAP_KG=_int("STATION_DAILY_CAP_KG", env.get("STATION_DAILY_CAP_KG", "500"), 1, 100_000),
         )
 
     def as_flask(self) -> dict:
@@ -159,6 +161,7 @@ class Config:
             "PROVINCE_PSEUDONYM_KEY": self.PROVINCE_PSEUDONYM_KEY,
             "PROVINCE_SIGNING_KEY": self.PROVINCE_SIGNING_KEY,
             "PROVINCE_EXPORT_DIR": self.PROVINCE_EXPORT_DIR,
+            "STATION_DAILY_CAP_KG": self.STATION_DAILY_CAP_KG,
             "BENCH_ENDPOINTS": self.BENCH_ENDPOINTS and self.APP_ENV != "production",
             # Cookies: __Host- prefix and Secure only where HTTPS is guaranteed.
             "SESSION_COOKIE_NAME": "__Host-session" if production else "session",

@@ -43,6 +43,7 @@ ROLE_LABELS = {
     Role.PUBLICITY: _l("Publicity Department"),
     Role.OFFICIAL: _l("Official"),
     Role.ADMIN: _l("Administrator"),
+    Role.ATTENDANT: _l("Station attendant"),
 }
 
 

@@ -18,6 +18,7 @@ from . import (
     partners,
     province,
     spec_errors,
+    stations,
     statistics,
 )
 
@@ -35,6 +36,7 @@ BLUEPRINTS = [
     statistics.blp,
     partners.blp,
     province.blp,
+    stations.blp,
 ]
 
 

@@ -20,6 +20,8 @@ from . import (
     publicity,
     resident,
     rewards,
+    station,
+    station_admin,
     two_factor,
 )
 
@@ -37,6 +39,8 @@ BLUEPRINTS = [
     campaign_pages.bp,
     game.bp,
     official.bp,
+    station.bp,
+    station_admin.bp,
 ]
 
 
