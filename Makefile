@@ -18,9 +18,15 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
+# axe-core checks every page of the journeys; a test-only file, never served by the app.
+AXE_VERSION ?= 4.14.1
+AXE         := tests/e2e/vendor/axe.min.js
+
 install-e2e: install-test
 	$(BIN)/pip install --quiet -e '.[test,e2e]'
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@test -f $(AXE) || (mkdir -p $(dir $(AXE)) && cd $(dir $(AXE)) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+	  && tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js && rm axe-core-$(AXE_VERSION).tgz)
 
 setup: install
 	$(FLASK) db upgrade

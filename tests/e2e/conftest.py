@@ -190,12 +190,44 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 
 @pytest.fixture
-def page(page):
-    """pytest-playwright's page, with timeouts that survive a busy CI machine (argon2 is slow on purpose)."""
+def page(page, axe_script: str):
+    """pytest-playwright's page, with timeouts that survive a busy CI machine (argon2 is slow on purpose),
+    and axe-core run on every page it loads: the test fails on any serious or critical violation."""
     page.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
     expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
-    return page
+    found: list[str] = []
+    checked: list[str] = []
+    page.expose_function("__axeReport", lambda where, lines: (checked.append(where), found.extend(lines)))
+    page.add_init_script(axe_script)
+    yield page
+    if not page.is_closed():  # the page still open: wait for its last check
+        page.evaluate("window.__axeDone || null")
+    assert checked, "axe-core never ran: is tests/e2e/vendor/axe.min.js installed (`make install-e2e`)?"
+    assert not found, "accessibility (axe-core, serious or critical):\n" + "\n".join(dict.fromkeys(found))
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+# Run after each load, in the top frame only; report the serious and critical violations to Python.
+AXE_RUN = """
+if (window.top === window) window.addEventListener("load", () => {
+  window.__axeDone = new Promise((done) => setTimeout(done, 50)).then(() => axe.run(document, {
+    runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+    resultTypes: ["violations"],
+  })).then((result) => window.__axeReport(location.pathname, result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${location.pathname} ${v.impact} ${v.id}: ${n.target.join(" ")} (${v.help})`))
+  ));
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> str:
+    """axe-core (installed by `make install-e2e`, test-only, never served by the app) and the call that runs it."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `make install-e2e` (npm pack axe-core)", pytrace=False)
+    return AXE.read_text(encoding="utf-8") + AXE_RUN
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def register_views(app: Flask) -> None:
         return {
             "LANGUAGES": LANGUAGES,
             "current_language": current_language(),
+            "large_text": public.large_text(),
             "localized": localized,
             "Role": Role,
             **label_filters(),

@@ -1,10 +1,21 @@
-"""Pages anyone may see: home, privacy notice, language switch, health checks, the service worker."""
+"""Pages anyone may see: home, privacy notice, language and text-size switches, health checks, the
+service worker."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from ..extensions import db
@@ -63,6 +74,38 @@ def service_worker():
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"  # a new version is picked up on the next visit
     return response
+
+
+TEXT_SIZE_COOKIE = "text_size"
+TEXT_SIZES = ("normal", "large")
+
+
+@bp.route("/text-size/<size>", methods=["POST"])
+@public
+def set_text_size(size: str):
+    """Large text is a browser preference (a cookie, a year): it applies before and after sign-in."""
+    target = request.form.get("next", "")
+    target = target if target.startswith("/") and not target.startswith("//") else url_for("public.home")
+    response = redirect(target)
+    if size not in TEXT_SIZES or not EmptyForm().validate_on_submit():
+        return response
+    if size == "large":
+        response.set_cookie(
+            TEXT_SIZE_COOKIE,
+            "large",
+            max_age=365 * 24 * 3600,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+    else:
+        response.delete_cookie(TEXT_SIZE_COOKIE)
+    return response
+
+
+def large_text() -> bool:
+    """Whether this browser asked for large text (base.html puts `large-text` on <html>)."""
+    return has_request_context() and request.cookies.get(TEXT_SIZE_COOKIE) == "large"
 
 
 @bp.route("/healthz")
