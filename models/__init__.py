@@ -3,6 +3,7 @@
 from .accounts import STAFF_ROLES, ApiToken, AuditEvent, IdempotencyRecord, RecoveryCode, Role, User
 from .actions import Action, ActionStatus, Evidence
 from .base import Base, utcnow
+from .budgets import BudgetPolicy, CreditBudget
 from .campaigns import (
     Campaign,
     CampaignMultiplier,
@@ -42,12 +43,14 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Board",
+    "BudgetPolicy",
     "BoardBucket",
     "BoardScore",
     "Campaign",
     "CampaignMultiplier",
     "CampaignStatus",
     "CarbonAccount",
+    "CreditBudget",
     "Challenge",
     "ChallengeCompletion",
     "City",

@@ -1,0 +1,174 @@
+"""Issuance budgets: one per city month, never in the past; issuance is the month's earn and bonus
+entries; the forecast is the linear pace per elapsed city day with an interval from the day-to-day
+variance (docs/budget.md); each alert (80%, 100%, forecast over) is posted once per admin and month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import statistics as stats
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import BudgetPolicy, CreditBudget, EntryKind, LedgerEntry, Notice, NoticeKind, Role, User
+
+from ..errors import Invalid
+from ..messages import N_
+from .accounts import audit
+from .city import city_zone
+from .expiry import _shift, month_start, period_of
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+ISSUED_KINDS = (EntryKind.EARN, EntryKind.BONUS)
+Z95 = 1.96
+LEVELS = ("80", "100", "forecast")
+
+
+def month_key(period: tuple[int, int]) -> str:
+    return f"{period[0]:04d}-{period[1]:02d}"
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    match = MONTH.match(text or "")
+    if match is None:
+        raise Invalid.field("month", N_("Give the month as YYYY-MM."))
+    return int(match[1]), int(match[2])
+
+
+def set_budget(
+    session: Session, actor: User, month: str, credits: int, policy: BudgetPolicy, now: dt.datetime
+) -> CreditBudget:
+    """Create the month's budget: not a past month, positive, and no second budget for the same month."""
+    period = parse_month(month)
+    if period < period_of(now, city_zone(session)):
+        raise Invalid.field("month", N_("A budget cannot start in a past month."))
+    if credits <= 0:
+        raise Invalid.field("credits", N_("The budget must be a positive number of credits."))
+    key = month_key(period)
+    taken = N_("This month already has a budget.")
+    if session.scalar(select(CreditBudget.id).where(CreditBudget.month == key)) is not None:
+        raise Invalid.field("month", taken)
+    budget = CreditBudget(month=key, credits=credits, policy=policy, actor_id=actor.id)
+    try:
+        with session.begin_nested():  # a concurrent admin may have set it since the check
+            session.add(budget)
+    except IntegrityError:
+        raise Invalid.field("month", taken) from None
+    audit(session, actor, "budget.set", budget, after={"month": key, "credits": credits, "policy": str(policy)})
+    return budget
+
+
+def budgets(session: Session) -> list[CreditBudget]:
+    return list(session.scalars(select(CreditBudget).order_by(CreditBudget.month.desc())))
+
+
+def budget_for(session: Session, now: dt.datetime) -> CreditBudget | None:
+    key = month_key(period_of(now, city_zone(session)))
+    return session.scalar(select(CreditBudget).where(CreditBudget.month == key))
+
+
+@dataclass(frozen=True)
+class Status:
+    month: str
+    budget: int
+    policy: BudgetPolicy
+    issued: int
+    share: float  # issued / budget
+    days_elapsed: float
+    days_in_month: int
+    forecast: int
+    forecast_low: int
+    forecast_high: int
+    over_forecast: bool
+    reached: tuple[str, ...]  # the alert levels reached: "80", "100", "forecast"
+
+
+def daily_issuance(session: Session, start: dt.datetime, end: dt.datetime) -> dict[dt.date, int]:
+    """Credits issued (earn and bonus entries) per city day in [start, end)."""
+    zone = city_zone(session)
+    rows = session.execute(
+        select(LedgerEntry.created_at, LedgerEntry.amount).where(
+            LedgerEntry.kind.in_(ISSUED_KINDS),
+            LedgerEntry.amount > 0,
+            LedgerEntry.created_at >= start,
+            LedgerEntry.created_at < end,
+        )
+    )
+    days: dict[dt.date, int] = {}
+    for created_at, amount in rows:
+        day = created_at.astimezone(zone).date()
+        days[day] = days.get(day, 0) + amount
+    return days
+
+
+def forecast(issued: int, daily: list[int], elapsed: float, total: int) -> tuple[int, int, int]:
+    """Month-end issuance at the pace so far, with a 95% interval (see docs/budget.md)."""
+    remaining = max(0.0, total - elapsed)
+    if elapsed <= 0:
+        return issued, issued, issued
+    point = issued + issued / elapsed * remaining
+    spread = stats.stdev(daily) if len(daily) >= 2 else 0.0
+    # Remaining days vary day to day (remaining * s^2) and the pace itself is estimated (remaining^2 s^2 / n).
+    n = max(len(daily), 1)
+    half = Z95 * spread * math.sqrt(remaining + remaining * remaining / n)
+    return round(point), max(issued, round(point - half)), round(point + half)
+
+
+def status(session: Session, now: dt.datetime) -> Status | None:
+    """The current month's budget against issuance so far and the forecast, or None without a budget."""
+    budget = budget_for(session, now)
+    if budget is None:
+        return None
+    zone = city_zone(session)
+    period = parse_month(budget.month)
+    start, end = month_start(*period, zone), month_start(*_shift(*period, 1), zone)
+    days = daily_issuance(session, start, min(now, end))
+    issued = sum(days.values())
+    total = (end.astimezone(zone).date() - start.astimezone(zone).date()).days
+    elapsed = min(total, (min(now, end) - start).total_seconds() / 86400)
+    today = now.astimezone(zone).date()
+    first = start.astimezone(zone).date()
+    complete = [days.get(first + dt.timedelta(d), 0) for d in range(int(elapsed)) if first + dt.timedelta(d) < today]
+    point, low, high = forecast(issued, complete, elapsed, total)
+    share = issued / budget.credits
+    over = point > budget.credits
+    reached = tuple(
+        level for level, hit in zip(LEVELS, (share >= 0.8, share >= 1.0, over), strict=True) if hit
+    )
+    return Status(
+        budget.month, budget.credits, budget.policy, issued, share, elapsed, total, point, low, high, over, reached
+    )
+
+
+def alert_due(session: Session, now: dt.datetime) -> int:
+    """Post each reached alert level once per admin and month; the unique (user, kind, ref) decides."""
+    current = status(session, now)
+    if current is None or not current.reached:
+        return 0
+    admins = list(session.scalars(select(User.id).where(User.role == Role.ADMIN, User.deleted_at.is_(None))))
+    written = 0
+    for level in current.reached:
+        ref = f"{current.month}:{level}"
+        have = set(session.scalars(select(Notice.user_id).where(Notice.kind == NoticeKind.BUDGET_ALERT, Notice.ref == ref)))
+        data = {
+            "level": level,
+            "month": current.month,
+            "issued": current.issued,
+            "budget": current.budget,
+            "forecast": current.forecast,
+        }
+        for user_id in admins:
+            if user_id in have:
+                continue
+            try:
+                with session.begin_nested():
+                    session.add(Notice(kind=NoticeKind.BUDGET_ALERT, user_id=user_id, ref=ref, data=data))
+                written += 1
+            except IntegrityError:  # a concurrent run wrote it first
+                pass
+    return written
