@@ -90,7 +90,9 @@ def test_alerts_post_once_per_admin_and_level(session, resident, make_user):
     assert budgets.alert_due(session, NOW) == 0
     earn(session, account, 200, at(11, 10))
     assert budgets.alert_due(session, NOW) == 2  # 100% now
-    refs = session.scalars(select(Notice.ref).where(Notice.kind == NoticeKind.BUDGET_ALERT, Notice.user_id == second.id))
+    refs = session.scalars(
+        select(Notice.ref).where(Notice.kind == NoticeKind.BUDGET_ALERT, Notice.user_id == second.id)
+    )
     assert sorted(refs) == ["2026-12:100", "2026-12:80", "2026-12:forecast"]
 
 

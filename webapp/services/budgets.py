@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 import statistics as stats
 from dataclasses import dataclass
 
@@ -21,35 +20,22 @@ from ..errors import Invalid
 from ..messages import N_
 from .accounts import audit
 from .city import city_zone
-from .expiry import _shift, month_start, period_of
+from .settlement import current_month, month
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ISSUED_KINDS = (EntryKind.EARN, EntryKind.BONUS)
 Z95 = 1.96
 LEVELS = ("80", "100", "forecast")
 
 
-def month_key(period: tuple[int, int]) -> str:
-    return f"{period[0]:04d}-{period[1]:02d}"
-
-
-def parse_month(text: str) -> tuple[int, int]:
-    match = MONTH.match(text or "")
-    if match is None:
-        raise Invalid.field("month", N_("Give the month as YYYY-MM."))
-    return int(match[1]), int(match[2])
-
-
 def set_budget(
-    session: Session, actor: User, month: str, credits: int, policy: BudgetPolicy, now: dt.datetime
+    session: Session, actor: User, raw_month: str, credits: int, policy: BudgetPolicy, now: dt.datetime
 ) -> CreditBudget:
     """Create the month's budget: not a past month, positive, and no second budget for the same month."""
-    period = parse_month(month)
-    if period < period_of(now, city_zone(session)):
+    key = month(session, raw_month).label
+    if key < current_month(session, now):
         raise Invalid.field("month", N_("A budget cannot start in a past month."))
     if credits <= 0:
         raise Invalid.field("credits", N_("The budget must be a positive number of credits."))
-    key = month_key(period)
     taken = N_("This month already has a budget.")
     if session.scalar(select(CreditBudget.id).where(CreditBudget.month == key)) is not None:
         raise Invalid.field("month", taken)
@@ -68,7 +54,7 @@ def budgets(session: Session) -> list[CreditBudget]:
 
 
 def budget_for(session: Session, now: dt.datetime) -> CreditBudget | None:
-    key = month_key(period_of(now, city_zone(session)))
+    key = current_month(session, now)
     return session.scalar(select(CreditBudget).where(CreditBudget.month == key))
 
 
@@ -125,8 +111,8 @@ def status(session: Session, now: dt.datetime) -> Status | None:
     if budget is None:
         return None
     zone = city_zone(session)
-    period = parse_month(budget.month)
-    start, end = month_start(*period, zone), month_start(*_shift(*period, 1), zone)
+    window = month(session, budget.month)
+    start, end = window.starts_at, window.ends_at
     days = daily_issuance(session, start, min(now, end))
     issued = sum(days.values())
     total = (end.astimezone(zone).date() - start.astimezone(zone).date()).days
@@ -137,9 +123,7 @@ def status(session: Session, now: dt.datetime) -> Status | None:
     point, low, high = forecast(issued, complete, elapsed, total)
     share = issued / budget.credits
     over = point > budget.credits
-    reached = tuple(
-        level for level, hit in zip(LEVELS, (share >= 0.8, share >= 1.0, over), strict=True) if hit
-    )
+    reached = tuple(level for level, hit in zip(LEVELS, (share >= 0.8, share >= 1.0, over), strict=True) if hit)
     return Status(
         budget.month, budget.credits, budget.policy, issued, share, elapsed, total, point, low, high, over, reached
     )
@@ -154,7 +138,9 @@ def alert_due(session: Session, now: dt.datetime) -> int:
     written = 0
     for level in current.reached:
         ref = f"{current.month}:{level}"
-        have = set(session.scalars(select(Notice.user_id).where(Notice.kind == NoticeKind.BUDGET_ALERT, Notice.ref == ref)))
+        have = set(
+            session.scalars(select(Notice.user_id).where(Notice.kind == NoticeKind.BUDGET_ALERT, Notice.ref == ref))
+        )
         data = {
             "level": level,
             "month": current.month,
