@@ -121,3 +121,31 @@ def test_budget_api_sets_lists_and_refuses_bad_input_with_the_field(session, api
         assert [b["credits"] for b in admin.get("/api/v1/admin/budgets").get_json()] == [5000]
         current = admin.get("/api/v1/admin/budgets/current").get_json()
         assert current["budget"] == 5000 and current["issued"] == 0 and current["reached"] == []
+
+
+def test_budget_page_shows_the_forecast_and_refuses_bad_input_on_the_form(session, app, make_user, resident):
+    from .pages import csrf_from, login
+
+    account = ledger.account_for(session, resident)
+    for day in range(1, 11):
+        earn(session, account, 100, at(day))
+    with time_machine.travel(NOW, tick=False):
+        client = app.test_client()
+        assert login(client, make_user(Role.ADMIN)).status_code == 200
+        page = client.get("/admin/budgets")
+        assert page.status_code == 200
+        token = csrf_from(page.get_data(as_text=True))
+        bad = client.post(
+            "/admin/budgets", data={"csrf_token": token, "month": "2026-10", "credits": 9, "policy": "notify"}
+        )
+        assert bad.status_code == 422 and count(session, CreditBudget) == 0
+        made = client.post(
+            "/admin/budgets", data={"csrf_token": token, "month": "2026-12", "credits": 1500, "policy": "notify"}
+        )
+        assert made.status_code == 302
+        again = client.post(
+            "/admin/budgets", data={"csrf_token": token, "month": "2026-12", "credits": 9, "policy": "notify"}
+        )
+        assert again.status_code == 422 and count(session, CreditBudget) == 1
+        html = client.get("/admin/budgets").get_data(as_text=True)
+    assert "1000 / 1500" in html and str(round(1000 + 1000 / 10.5 * 20.5)) in html
