@@ -29,5 +29,8 @@ class CreditBudget(Base):
         Enum(BudgetPolicy, name="budget_policy", native_enum=False, length=10, values_callable=enum_values),
         default=BudgetPolicy.NOTIFY,
     )
+    # Set once by the alert sweep when a `damp` budget's forecast exceeds it: from then on, for the rest
+    # of the month, campaigns multiply by 1 (base credits and CO2e untouched).
+    damped_at: Mapped[dt.datetime | None]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,12 @@ from sqlalchemy import func, select
 from models import AuditEvent, BudgetPolicy, CreditBudget, EntryKind, Notice, NoticeKind, Role
 from webapp.errors import Invalid
 from webapp.services import budgets, ledger
+from webapp.services.settlement import current_month
+
+from .campaign_support import at as camp_at
+from .campaign_support import log, make_campaign
+from .carbon import make_type
+from .pages import csrf_from, login
 
 ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 _n = itertools.count(1)
@@ -124,8 +130,6 @@ def test_budget_api_sets_lists_and_refuses_bad_input_with_the_field(session, api
 
 
 def test_budget_page_shows_the_forecast_and_refuses_bad_input_on_the_form(session, app, make_user, resident):
-    from .pages import csrf_from, login
-
     account = ledger.account_for(session, resident)
     for day in range(1, 11):
         earn(session, account, 100, at(day))
@@ -149,3 +153,39 @@ def test_budget_page_shows_the_forecast_and_refuses_bad_input_on_the_form(sessio
         assert again.status_code == 422 and count(session, CreditBudget) == 1
         html = client.get("/admin/budgets").get_data(as_text=True)
     assert "1000 / 1500" in html and str(round(1000 + 1000 / 10.5 * 20.5)) in html
+
+
+def test_a_damp_budget_over_forecast_is_damped_once_and_audited(session, resident, make_user):
+    admin = make_user(Role.ADMIN)
+    account = ledger.account_for(session, resident)
+    budget = budgets.set_budget(session, admin, "2026-12", 1000, BudgetPolicy.DAMP, at(1))
+    for day in range(1, 11):
+        earn(session, account, 60, at(day))  # 600 by the 11th: forecast ~1770 > 1000
+    budgets.alert_due(session, NOW)
+    first = budget.damped_at
+    budgets.alert_due(session, NOW + dt.timedelta(hours=1))
+    session.refresh(budget)
+    assert first is not None and budget.damped_at == first
+    assert session.scalar(select(func.count()).where(AuditEvent.action == "budget.damp")) == 1
+    assert budgets.damped(session, NOW) and not budgets.damped(session, NOW - dt.timedelta(hours=1))
+
+
+def test_damping_puts_campaigns_at_x1_for_the_rest_of_the_month_never_touching_co2e(session, resident, make_user):
+    bus = make_type(session, grams="100")
+    make_campaign(
+        session, make_user(Role.PUBLICITY), starts=camp_at(), ends=camp_at(days=1), multipliers={bus.code: "2"}
+    )
+    session.add(
+        CreditBudget(
+            month=current_month(session, camp_at(hours=6)),
+            credits=10,
+            policy=BudgetPolicy.DAMP,
+            damped_at=camp_at(hours=6),
+        )
+    )
+    session.flush()
+    before, _ = log(session, resident, bus, "1", occurred_at=camp_at(hours=3), now=camp_at(hours=20))
+    after, account = log(session, resident, bus, "1", occurred_at=camp_at(hours=12), now=camp_at(hours=20))
+    assert (before.multiplier, before.credits) == (2, 200)
+    assert (after.multiplier, after.credits, after.co2e_grams) == (1, 100, 100)
+    assert account.co2e_grams == 200

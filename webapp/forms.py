@@ -107,6 +107,9 @@ class BudgetForm(FlaskForm):
         _l("At 100% of the budget"),
         choices=[
             SelectChoice("notify", _l("Only notify the admins; every credit keeps being issued")),
-            SelectChoice("damp", _l("Notify; base credits continue (campaign damping is not implemented yet)")),
+            SelectChoice(
+                "damp",
+                _l("Notify; base credits continue, campaigns at x1 once the forecast exceeds the budget"),
+            ),
         ],
     )

@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('month', sa.String(length=7), nullable=False),
     sa.Column('credits', sa.Integer(), nullable=False),
     sa.Column('policy', sa.Enum('notify', 'damp', name='budget_policy', native_enum=False, length=10), nullable=False),
+    sa.Column('damped_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('credits > 0', name=op.f('ck_credit_budgets_credits_positive')),

@@ -32,3 +32,4 @@ class BudgetStatusOut(Schema):
     forecast_high = fields.Integer()
     over_forecast = fields.Boolean()
     reached = fields.List(fields.String())
+    damped_at = fields.DateTime(allow_none=True)

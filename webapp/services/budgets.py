@@ -10,7 +10,7 @@ import math
 import statistics as stats
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,6 +72,7 @@ class Status:
     forecast_high: int
     over_forecast: bool
     reached: tuple[str, ...]  # the alert levels reached: "80", "100", "forecast"
+    damped_at: dt.datetime | None = None
 
 
 def daily_issuance(session: Session, start: dt.datetime, end: dt.datetime) -> dict[dt.date, int]:
@@ -125,15 +126,56 @@ def status(session: Session, now: dt.datetime) -> Status | None:
     over = point > budget.credits
     reached = tuple(level for level, hit in zip(LEVELS, (share >= 0.8, share >= 1.0, over), strict=True) if hit)
     return Status(
-        budget.month, budget.credits, budget.policy, issued, share, elapsed, total, point, low, high, over, reached
+        budget.month,
+        budget.credits,
+        budget.policy,
+        issued,
+        share,
+        elapsed,
+        total,
+        point,
+        low,
+        high,
+        over,
+        reached,
+        budget.damped_at,
+    )
+
+
+def _damp(session: Session, current: Status, now: dt.datetime) -> None:
+    """A `damp` budget whose forecast exceeds it is damped once (guarded UPDATE), audited."""
+    if current.policy != BudgetPolicy.DAMP or not current.over_forecast:
+        return
+    moved = session.execute(
+        update(CreditBudget)
+        .where(CreditBudget.month == current.month, CreditBudget.damped_at.is_(None))
+        .values(damped_at=now)
+    ).rowcount
+    if moved:
+        budget = session.scalar(select(CreditBudget).where(CreditBudget.month == current.month))
+        audit(session, None, "budget.damp", budget, forecast=current.forecast, budget=current.budget)
+
+
+def damped(session: Session, moment: dt.datetime) -> bool:
+    """Whether campaign multipliers are at x1 for an action at `moment` (its month's budget is damped)."""
+    key = current_month(session, moment)
+    return (
+        session.scalar(
+            select(CreditBudget.id).where(
+                CreditBudget.month == key, CreditBudget.damped_at.is_not(None), CreditBudget.damped_at <= moment
+            )
+        )
+        is not None
     )
 
 
 def alert_due(session: Session, now: dt.datetime) -> int:
-    """Post each reached alert level once per admin and month; the unique (user, kind, ref) decides."""
+    """Post each reached alert level once per admin and month; the unique (user, kind, ref) decides.
+    Also damps a `damp` budget whose forecast exceeds it."""
     current = status(session, now)
     if current is None or not current.reached:
         return 0
+    _damp(session, current, now)
     admins = list(session.scalars(select(User.id).where(User.role == Role.ADMIN, User.deleted_at.is_(None))))
     written = 0
     for level in current.reached:
