@@ -189,3 +189,13 @@ def test_damping_puts_campaigns_at_x1_for_the_rest_of_the_month_never_touching_c
     assert (before.multiplier, before.credits) == (2, 200)
     assert (after.multiplier, after.credits, after.co2e_grams) == (1, 100, 100)
     assert account.co2e_grams == 200
+
+
+def test_the_campaign_page_tells_residents_when_campaigns_are_damped(session, client, make_user):
+    admin = make_user(Role.ADMIN)
+    budget = budgets.set_budget(session, admin, "2026-12", 1000, BudgetPolicy.DAMP, at(1))
+    with time_machine.travel(NOW, tick=False):
+        assert 'data-test="damped"' not in client.get("/campaigns").get_data(as_text=True)
+        budget.damped_at = NOW - dt.timedelta(hours=2)
+        session.flush()
+        assert 'data-test="damped"' in client.get("/campaigns").get_data(as_text=True)

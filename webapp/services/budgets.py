@@ -169,6 +169,12 @@ def damped(session: Session, moment: dt.datetime) -> bool:
     )
 
 
+def damped_since(session: Session, now: dt.datetime) -> dt.datetime | None:
+    """When this month's campaigns went to x1, or None (what the campaign page tells residents)."""
+    budget = budget_for(session, now)
+    return budget.damped_at if budget is not None and budget.damped_at and budget.damped_at <= now else None
+
+
 def alert_due(session: Session, now: dt.datetime) -> int:
     """Post each reached alert level once per admin and month; the unique (user, kind, ref) decides.
     Also damps a `damp` budget whose forecast exceeds it."""
