@@ -20,6 +20,7 @@ from models import utcnow
 from webapp.extensions import db
 from webapp.services import (
     badges,
+    budgets,
     campaign_lifecycle,
     campaign_rules,
     expiry,
@@ -142,6 +143,12 @@ JOBS: list[Job] = [
         expiry.warn_due,
         every=3600,
         doc="the notice 30 days before credits expire, once per resident and month",
+    ),
+    Job(
+        "budgets.alert",
+        budgets.alert_due,
+        every=300,
+        doc="admins notified once per month at 80% and 100% of the issuance budget and when the forecast exceeds it",
     ),
     Job("recaps.weekly", recaps.weekly_recaps, every=3600, doc="last week's recaps still missing, in batches"),
 ]

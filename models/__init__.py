@@ -3,6 +3,7 @@
 from .accounts import STAFF_ROLES, ApiToken, AuditEvent, IdempotencyRecord, RecoveryCode, Role, User
 from .actions import Action, ActionStatus, Evidence
 from .base import Base, utcnow
+from .budgets import BudgetPolicy, CreditBudget
 from .campaigns import (
     Campaign,
     CampaignMultiplier,
@@ -45,6 +46,7 @@ __all__ = [
     "Board",
     "BoardBucket",
     "BoardScore",
+    "BudgetPolicy",
     "Campaign",
     "CampaignMultiplier",
     "CampaignStatus",
@@ -52,6 +54,7 @@ __all__ = [
     "Challenge",
     "ChallengeCompletion",
     "City",
+    "CreditBudget",
     "District",
     "EmissionFactor",
     "EntryKind",

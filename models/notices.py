@@ -22,6 +22,7 @@ class NoticeKind(LabelledEnum):
     CAMPAIGN_CANCELLED = "campaign_cancelled"
     CHALLENGE_COMPLETED = "challenge_completed"
     CREDITS_EXPIRING = "credits_expiring"
+    BUDGET_ALERT = "budget_alert"
 
 
 class Notice(Base):

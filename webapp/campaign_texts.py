@@ -92,6 +92,20 @@ def _result(data: dict) -> str:
     )
 
 
+def _budget_text(data: dict) -> str:
+    figures = {"month": data.get("month", ""), "issued": data.get("issued", 0), "budget": data.get("budget", 0)}
+    level = data.get("level")
+    if level == "forecast":
+        return _(
+            "%(month)s: the month-end forecast (%(forecast)s credits) exceeds the budget of %(budget)s.",
+            forecast=data.get("forecast", 0),
+            **figures,
+        )
+    if level == "100":
+        return _("%(month)s: %(issued)s credits issued, the budget of %(budget)s is used up.", **figures)
+    return _("%(month)s: %(issued)s credits issued, 80%% of the budget of %(budget)s.", **figures)
+
+
 def notice_text(notice: Notice, campaign: Campaign | None, challenge: Challenge | None = None) -> tuple[str, str]:
     """(title, body) of a notice for the current reader."""
     name = localized(campaign, "name") if campaign is not None else ""
@@ -114,6 +128,8 @@ def notice_text(notice: Notice, campaign: Campaign | None, challenge: Challenge 
     if kind == NoticeKind.CAMPAIGN_CANCELLED:
         return (_("%(name)s has been cancelled", name=name), _("Credits already earned during the campaign are kept."))
     data = notice.data or {}
+    if kind == NoticeKind.BUDGET_ALERT:
+        return _("Credit budget alert"), _budget_text(data)
     if kind == NoticeKind.CREDITS_EXPIRING:
         return (
             _("Credits expiring soon"),

@@ -98,3 +98,18 @@ class FactorVersionForm(FlaskForm):
         ],
     )
     notes = StringField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+
+
+class BudgetForm(FlaskForm):
+    month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), Length(max=7)])
+    credits = IntegerField(_l("Credits to issue at most"), validators=[DataRequired()])
+    policy = SelectField(
+        _l("At 100% of the budget"),
+        choices=[
+            SelectChoice("notify", _l("Only notify the admins; every credit keeps being issued")),
+            SelectChoice(
+                "damp",
+                _l("Notify; base credits continue, campaigns at x1 once the forecast exceeds the budget"),
+            ),
+        ],
+    )

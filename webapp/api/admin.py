@@ -1,19 +1,21 @@
-"""Administration API: the review queue, ledger adjustments, new emission-factor versions, the audit log."""
+"""Administration API: the review queue, ledger adjustments, new emission-factor versions, the audit log,
+issuance budgets."""
 
 from __future__ import annotations
 
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from models import Role, User
+from models import Role, User, utcnow
 
 from ..errors import NotFound
 from ..extensions import db
 from ..messages import N_
 from ..schemas.actions import ActionOut, AdjustmentIn, EntryOut, FactorOut, FactorVersionIn, RejectIn
 from ..schemas.audit import AuditArgs, AuditListOut
+from ..schemas.budgets import BudgetIn, BudgetOut, BudgetStatusOut
 from ..security import roles_required
-from ..services import actions, audit_log, ledger, methodology
+from ..services import actions, audit_log, budgets, ledger, methodology
 from .common import PageArgs, decode_cursor, encode_cursor
 
 blp = Blueprint("api_admin", __name__, url_prefix="/admin", description="Administration")
@@ -80,3 +82,31 @@ def audit(args):
     chosen = audit_log.AuditFilter.from_args(args)
     rows, more = audit_log.page(db.session, current_user.user, chosen, args["limit"], decode_cursor(args["cursor"]))
     return {"items": rows, "next_cursor": encode_cursor(rows[-1].id) if more else None}
+
+
+@blp.route("/budgets", methods=["GET"])
+@roles_required(Role.ADMIN)
+@blp.response(200, BudgetOut(many=True))
+def list_budgets():
+    """Monthly issuance budgets, newest month first."""
+    return budgets.budgets(db.session)
+
+
+@blp.route("/budgets", methods=["POST"])
+@roles_required(Role.ADMIN)
+@blp.arguments(BudgetIn)
+@blp.response(201, BudgetOut)
+def set_budget(data):
+    """Set a month's issuance budget (this month or later, positive, one per month; else 422 on the field)."""
+    return budgets.set_budget(db.session, current_user.user, data["month"], data["credits"], data["policy"], utcnow())
+
+
+@blp.route("/budgets/current", methods=["GET"])
+@roles_required(Role.ADMIN)
+@blp.response(200, BudgetStatusOut)
+def budget_status():
+    """This month's budget against issuance so far, with the month-end forecast and its 95% interval."""
+    current = budgets.status(db.session, utcnow())
+    if current is None:
+        raise NotFound(N_("No budget for this month."))
+    return current

@@ -35,7 +35,7 @@ from models import (
     utcnow,
 )
 
-from . import badges, ledger, projector, scoring
+from . import badges, budgets, ledger, projector, scoring
 from .actions import BACKDATING
 
 log = logging.getLogger(__name__)
@@ -70,11 +70,14 @@ def effective_end(campaign: Campaign) -> dt.datetime:
 
 
 def campaign_boost(session: Session, user: User, action_type: ActionType, occurred_at: dt.datetime) -> scoring.Boost:
-    """The highest multiplier among campaigns covering the moment, type and district; ties name them all."""
+    """The highest multiplier among campaigns covering the moment, type and district; ties name them all.
+    At x1 once the month's `damp` budget is damped (docs/budget.md)."""
     rows = session.execute(
         _boost_statement(), {"type_id": action_type.id, "at": occurred_at, "district_id": user.district_id}
     ).all()
     if not rows:
+        return scoring.Boost()
+    if budgets.damped(session, occurred_at):
         return scoring.Boost()
     best = rows[0].factor
     return scoring.Boost(multiplier=best, campaign_ids=[r.id for r in rows if r.factor == best])

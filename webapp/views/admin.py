@@ -1,4 +1,4 @@
-"""Administration pages: the user list, staff creation, second-factor resets, the audit log."""
+"""Administration pages: the user list, staff creation, second-factor resets, the audit log, budgets."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from models import Role
+from models import BudgetPolicy, Role, utcnow
 
 from ..api.common import decode_cursor, encode_cursor
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import EmptyForm, FactorVersionForm, StaffForm
+from ..forms import BudgetForm, EmptyForm, FactorVersionForm, StaffForm
 from ..i18n import role_label
 from ..schemas.audit import AuditArgs
 from ..security import roles_required
-from ..services import accounts, actions, audit_log, methodology, projector, province_delivery, two_factor
+from ..services import accounts, actions, audit_log, budgets, methodology, projector, province_delivery, two_factor
 from .forms_util import show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -111,6 +111,35 @@ def factors():
         status = 422
     history = methodology.all_factor_versions(db.session)
     return render_template("admin/factors.html", form=form, history=history, code=code), status
+
+
+@bp.route("/budgets", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def budget_page():
+    """This month's issuance against its budget, the forecast with its interval, the alerts; set a budget."""
+    form = BudgetForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            budget = budgets.set_budget(
+                db.session,
+                current_user.user,
+                form.month.data,
+                form.credits.data,
+                BudgetPolicy(form.policy.data),
+                utcnow(),
+            )
+        except DomainError as error:
+            show_error(form, error)
+            status = error.status
+        else:
+            flash(_("Budget for %(month)s set.", month=budget.month), "success")
+            return redirect(url_for("admin.budget_page"))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "admin/budgets.html", form=form, current=budgets.status(db.session, utcnow()), rows=budgets.budgets(db.session)
+    ), status
 
 
 @bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])

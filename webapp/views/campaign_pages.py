@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from models import Role
+from models import Role, utcnow
 
 from ..campaign_texts import template_helpers
 from ..extensions import db
 from ..security import public, roles_required
-from ..services import campaigns, notices
+from ..services import budgets, campaigns, notices
 
 bp = Blueprint("campaign_pages", __name__)
 bp.app_context_processor(template_helpers)
@@ -32,7 +32,8 @@ def _banners() -> dict:
 @public
 def campaign_list():
     rows = list(db.session.scalars(campaigns.upcoming_query().limit(50)))
-    return render_template("public/campaigns.html", rows=rows)
+    damped = budgets.damped_since(db.session, utcnow())
+    return render_template("public/campaigns.html", rows=rows, damped_since=damped)
 
 
 @bp.route("/me/inbox")
