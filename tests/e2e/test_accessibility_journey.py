@@ -9,24 +9,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from journeys import sign_in
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Green-Dezhou-2026"
 RESIDENT = "13800000001"
 OFFICIAL = "official@demo.dezhou.example"
 PHONE_WIDTH = 360
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def sign_in(page: Page, login: str, next_path: str) -> None:
-    main = page.locator("main")
-    page.goto(f"/auth/login?next={next_path}")
-    main.get_by_label("手机号或电子邮箱").fill(login)
-    main.get_by_label("密码").fill(PASSWORD)
-    main.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
 
 
 def test_large_text_scales_pages_and_fits_a_phone(page: Page, shoot) -> None:

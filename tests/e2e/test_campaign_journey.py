@@ -17,33 +17,17 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
+from journeys import sign_in, sign_out
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PASSWORD = "Green-Dezhou-2026"
 PUBLICITY = "publicity@demo.dezhou.example"
 RESIDENT = "13800000001"
 CITY = ZoneInfo("Asia/Shanghai")
 CAMPAIGN = "公交双倍周"
-
-
-def sign_in(page: Page, login: str, next_path: str | None = None) -> None:
-    page.goto("/auth/login" + (f"?next={next_path}" if next_path else ""))
-    main = page.locator("main")
-    expect(main.get_by_role("heading", level=1)).to_have_text("登录")
-    main.get_by_label("手机号或电子邮箱").fill(login)
-    main.get_by_label("密码").fill(PASSWORD)
-    main.get_by_role("button", name="登录").click()
-
-
-def sign_out(page: Page) -> None:
-    page.locator("details.menu > summary").tap()
-    page.locator("details.menu [data-test=logout]").click()
-    expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.get_by_role("status")).to_have_text("您已退出登录。")
 
 
 def test_campaign_doubles_bus_credits(page: Page, shoot, server_env: dict[str, str]) -> None:

@@ -10,33 +10,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from journeys import sign_in, sign_out
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Green-Dezhou-2026"
 RESIDENT = "13800000001"
 MERCHANT_STAFF = "merchant@demo.dezhou.example"
 MERCHANT = "德百绿色超市"
 CHEAPEST = "公交乘车券 1 次"  # 300 credits; the others cost 800 and 1500
 CODE = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$")
-
-
-def sign_in(page: Page, login: str) -> None:
-    main = page.locator("main")
-    page.goto("/auth/login")
-    expect(main.get_by_role("heading", level=1)).to_have_text("登录")
-    main.get_by_label("手机号或电子邮箱").fill(login)
-    main.get_by_label("密码").fill(PASSWORD)
-    main.get_by_role("button", name="登录").click()
-    expect(page).not_to_have_url(re.compile(r"/auth/login"))
-
-
-def sign_out(page: Page) -> None:
-    page.locator("details.menu > summary").tap()
-    page.locator("details.menu").get_by_role("button", name="退出登录").click()
-    expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.get_by_role("status")).to_have_text("您已退出登录。")
 
 
 def balance_in(page: Page) -> int:

