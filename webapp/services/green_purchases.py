@@ -9,7 +9,7 @@ lock on the merchant's row) and by the audit trail of every certification.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from models import (
     utcnow,
 )
 
-from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..messages import N_
 from . import accounts, actions, members, merchants, methodology, scoring, voucher_codes
 from .city import city_zone
@@ -42,26 +42,6 @@ def display(claim: GreenPurchaseClaim) -> str:
 
 def purchase_types(session: Session) -> list[ActionType]:
     return [t for t in methodology.action_types(session) if t.family == Family.PURCHASE]
-
-
-def _purchase_type(session: Session, code: str) -> ActionType:
-    try:
-        action_type = methodology.action_type_by_code(session, code)
-    except DomainError:
-        action_type = None
-    if action_type is None or action_type.family != Family.PURCHASE:
-        raise Invalid.field("category", N_("Unknown green-purchase category."))
-    return action_type
-
-
-def _quantity(action_type: ActionType, raw: Decimal | str | float) -> Decimal:
-    try:
-        quantity = Decimal(str(raw))
-    except InvalidOperation:
-        raise Invalid.field("quantity", N_("Not a valid number.")) from None
-    if not quantity.is_finite() or not action_type.min_quantity <= quantity <= action_type.max_quantity:
-        raise Invalid.field("quantity", N_("The quantity is outside the plausible range for this type."))
-    return quantity.quantize(Decimal("0.001"))
 
 
 def issued_today(session: Session, merchant: Merchant, now: dt.datetime) -> int:
@@ -83,8 +63,8 @@ def certify(
     now = now or utcnow()
     merchant = merchants.merchant_of(session, staff)
     merchants.require_approved(merchant)
-    action_type = _purchase_type(session, category)
-    amount = _quantity(action_type, quantity)
+    action_type = methodology.type_in_family(session, category, Family.PURCHASE, N_("Unknown green-purchase category."))
+    amount = methodology.quantity_in_range(action_type, quantity, "quantity")
     factor = methodology.factor_in_force(session, action_type.factor_code, now)
     co2e = scoring.co2e_grams(amount, factor.grams_per_unit)
     # Row lock on the merchant: concurrent certifications count against the cap one at a time.

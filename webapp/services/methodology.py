@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from models import ActionType, EmissionFactor, Family, User, utcnow
 from seeds import SEEDS_DIR
 
-from ..errors import Invalid, NotFound
+from ..errors import DomainError, Invalid, NotFound
 from ..messages import N_
 from . import accounts
 from .city import city_zone
@@ -107,6 +107,28 @@ def action_type_by_code(session: Session, code: str) -> ActionType:
     if action_type is None:
         raise Invalid.field("type", N_("Unknown action type."))
     return action_type
+
+
+def type_in_family(session: Session, code: str, family: Family, message: str) -> ActionType:
+    """The active type `code` if it is of `family`; else 422 on "category" with `message`."""
+    try:
+        action_type = action_type_by_code(session, code)
+    except DomainError:
+        action_type = None
+    if action_type is None or action_type.family != family:
+        raise Invalid.field("category", message)
+    return action_type
+
+
+def quantity_in_range(action_type: ActionType, raw: Decimal | str | float, field: str) -> Decimal:
+    """`raw` as an exact quantity (thousandths) inside the type's plausible range; else 422 on `field`."""
+    try:
+        quantity = Decimal(str(raw))
+    except InvalidOperation:
+        raise Invalid.field(field, N_("Not a valid number.")) from None
+    if not quantity.is_finite() or not action_type.min_quantity <= quantity <= action_type.max_quantity:
+        raise Invalid.field(field, N_("The quantity is outside the plausible range for this type."))
+    return quantity.quantize(Decimal("0.001"))
 
 
 def _in_force(code: Any, at: dt.datetime) -> Any:

@@ -7,7 +7,7 @@ station's row), and an attendant never credits their own account.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models import Action, ActionType, Family, Role, Station, StationDeposit, User, utcnow
 from models.actions import Evidence
 
-from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..messages import N_
 from . import accounts, actions, members, methodology
 from .city import city_zone
@@ -76,23 +76,7 @@ def station_of(session: Session, attendant: User) -> Station:
 def waste_type(session: Session, category: str) -> ActionType:
     code = (category or "").strip().lower()
     code = WASTE_CATEGORIES.get(code, code)
-    try:
-        action_type = methodology.action_type_by_code(session, code)
-    except DomainError:
-        action_type = None
-    if action_type is None or action_type.family != Family.WASTE:
-        raise Invalid.field("category", N_("Unknown waste category."))
-    return action_type
-
-
-def _weight(action_type: ActionType, raw: Decimal | str | float) -> Decimal:
-    try:
-        weight = Decimal(str(raw))
-    except InvalidOperation:
-        raise Invalid.field("weight_kg", N_("Not a valid number.")) from None
-    if not weight.is_finite() or not action_type.min_quantity <= weight <= action_type.max_quantity:
-        raise Invalid.field("weight_kg", N_("The quantity is outside the plausible range for this type."))
-    return weight.quantize(Decimal("0.001"))
+    return methodology.type_in_family(session, code, Family.WASTE, N_("Unknown waste category."))
 
 
 def weighed_on(session: Session, station: Station, day: dt.date) -> Decimal:
@@ -120,7 +104,7 @@ def deposit(
     now = now or utcnow()
     station = station_of(session, attendant)
     action_type = waste_type(session, category)
-    weight = _weight(action_type, weight_kg)
+    weight = methodology.quantity_in_range(action_type, weight_kg, "weight_kg")
     resident = members.user_by_member_code(session, member_code or "")
     if resident is not None and resident.id == attendant.id:
         raise Invalid.field("member_code", N_("You cannot credit your own account."))
