@@ -18,6 +18,7 @@ from .families import FamilyMember, GreenFamily
 from .gamification import Board, BoardBucket, BoardScore, GameProfile, UserBadge, WeeklyRecap
 from .ledger import Adjustment, CarbonAccount, EntryKind, LedgerEntry
 from .merchants import (
+    Funder,
     GreenPurchaseClaim,
     Merchant,
     MerchantCategory,
@@ -61,6 +62,7 @@ __all__ = [
     "Evidence",
     "Family",
     "FamilyMember",
+    "Funder",
     "GameProfile",
     "GreenFamily",
     "GreenPurchaseClaim",

@@ -36,6 +36,13 @@ class MerchantCategory(LabelledEnum):
     OTHER = "other"
 
 
+class Funder(LabelledEnum):
+    """Who pays for a reward when it is redeemed: the merchant itself, or the city (which settles it)."""
+
+    MERCHANT = "merchant"
+    CITY = "city"
+
+
 class RedemptionStatus(LabelledEnum):
     ISSUED = "issued"
     FULFILLED = "fulfilled"
@@ -76,6 +83,7 @@ class Reward(Base):
         CheckConstraint("stock >= 0", name="stock_non_negative"),
         CheckConstraint("per_resident_limit >= 1", name="limit_positive"),
         CheckConstraint("valid_until > valid_from", name="valid_window"),
+        CheckConstraint("value_fen >= 0", name="value_non_negative"),
         Index("ix_rewards_catalogue", "active", "valid_until"),
     )
 
@@ -91,6 +99,13 @@ class Reward(Base):
     valid_from: Mapped[dt.datetime]
     valid_until: Mapped[dt.datetime]
     image_name: Mapped[str | None] = mapped_column(String(60))
+    # The money one reward is worth, in fen, as the merchant declares it (None: not declared), and who
+    # pays for it; an administrator sets the funder. Both are copied onto each voucher when issued.
+    value_fen: Mapped[int | None]
+    funded_by: Mapped[Funder] = mapped_column(
+        Enum(Funder, name="funder", native_enum=False, length=10, values_callable=enum_values),
+        default=Funder.MERCHANT,
+    )
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -116,6 +131,11 @@ class Redemption(Base):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="RESTRICT"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     cost: Mapped[int]
+    value_fen: Mapped[int | None]  # the reward's value and funder when the voucher was issued
+    funded_by: Mapped[Funder] = mapped_column(
+        Enum(Funder, name="funder", native_enum=False, length=10, values_callable=enum_values),
+        default=Funder.MERCHANT,
+    )
     status: Mapped[RedemptionStatus] = mapped_column(
         Enum(RedemptionStatus, name="redemption_status", native_enum=False, length=12, values_callable=enum_values)
     )

@@ -27,6 +27,11 @@ class PageArgs(Schema):
     cursor = fields.String(load_default=None)
 
 
+def attachment(body: str, name: str, mimetype: str = "text/csv") -> Response:
+    """A download: the body under the file name the browser offers to save."""
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
 def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"id": last_id}).encode()).decode().rstrip("=")
 

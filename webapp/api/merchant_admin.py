@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from models import MerchantStatus, Role, User
+from models import Funder, MerchantStatus, Role, User
 
 from ..errors import NotFound
 from ..extensions import db
@@ -14,15 +14,17 @@ from ..messages import N_
 from ..schemas.merchants import (
     CapIn,
     DecisionIn,
+    FundingIn,
     LiabilityOut,
     MerchantListArgs,
     MerchantOut,
+    MerchantRewardOut,
     SettlementArgs,
     StaffIn,
     StaffOut,
 )
 from ..security import roles_required
-from ..services import merchants, settlement
+from ..services import merchants, rewards, settlement
 from .merchants import month_of
 
 admin_blp = Blueprint(
@@ -87,6 +89,15 @@ def attach_staff(user_id: int, merchant_id: int):
         raise NotFound(N_("No such account."))
     merchants.attach_staff(db.session, current_user.user, user, merchants.get(db.session, merchant_id))
     return user
+
+
+@admin_blp.route("/rewards/<int:reward_id>/funding", methods=["PUT"])
+@roles_required(Role.ADMIN)
+@admin_blp.arguments(FundingIn)
+@admin_blp.response(200, MerchantRewardOut)
+def set_funding(data, reward_id: int):
+    """Say who pays for a reward when redeemed: the merchant, or the city (audited; issued vouchers keep theirs)."""
+    return rewards.set_funder(db.session, current_user.user, reward_id, Funder(data["funded_by"]))
 
 
 @admin_blp.route("/liability", methods=["GET"])

@@ -3,7 +3,6 @@ green purchases and the merchant's settlement (the administrators' side is in me
 
 from __future__ import annotations
 
-from flask import Response
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -34,7 +33,7 @@ from ..schemas.merchants import (
 from ..security import public, roles_required
 from ..services import green_purchases, ledger, merchants, redemptions, rewards, settlement
 from ..services.rewards import RewardInput
-from .common import IDEMPOTENCY_DOC, PageArgs, decode_cursor, encode_cursor, idempotent, paginate
+from .common import IDEMPOTENCY_DOC, PageArgs, attachment, decode_cursor, encode_cursor, idempotent, paginate
 
 
 class With:
@@ -221,8 +220,4 @@ def merchant_settlement(args):
 def merchant_settlement_csv(args):
     """The month's settlement as CSV."""
     st = settlement.statement(db.session, current_user.user, month_of(args))
-    return Response(
-        settlement.statement_csv(db.session, st),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=settlement-{st.month.label}.csv"},
-    )
+    return attachment(settlement.statement_csv(db.session, st), f"settlement-{st.month.label}.csv")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Response
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -11,6 +10,7 @@ from models import Role
 
 from ..extensions import db
 from ..i18n import localized
+from ..schemas.merchants import LiabilityTrendOut
 from ..schemas.statistics import (
     DistrictRowOut,
     OverviewOut,
@@ -20,8 +20,9 @@ from ..schemas.statistics import (
     WindowQueryIn,
 )
 from ..security import roles_required
-from ..services import statistics
+from ..services import liability, statistics
 from ..services.statistics import exports, filters
+from .common import attachment
 
 blp = Blueprint(
     "api_stats",
@@ -69,8 +70,22 @@ def export_csv(args):
     window = filters.window(db.reads, args.get("first"), args.get("last"))
     header, lines = exports.district_table(db.reads, window, lambda d: localized(d, "name"), _("All districts"))
     filters.audit_export(db.session, current_user.user, "districts", window)
-    return Response(
-        exports.to_csv(header, lines),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=districts-{window.first}-{window.last}.csv"},
-    )
+    return attachment(exports.to_csv(header, lines), f"districts-{window.first}-{window.last}.csv")
+
+
+@blp.route("/liability", methods=["GET"])
+@roles_required(*OFFICIALS)
+@blp.response(200, LiabilityTrendOut)
+def liability_trend():
+    """What the city owes residents now and at each of the last 11 month ends: credits, and their
+    expected money value split into merchant-funded and city-funded rewards."""
+    points = liability.trend(db.reads)
+    return {"position": points[-1], "trend": points}
+
+
+@blp.route("/liability.csv", methods=["GET"])
+@roles_required(*OFFICIALS)
+@blp.response(200, description="The liability trend as CSV, one line per month.", content_type="text/csv")
+def liability_csv():
+    """The liability trend as CSV (audit-logged)."""
+    return attachment(*liability.export(db.session, current_user.user))

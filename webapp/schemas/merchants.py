@@ -6,7 +6,7 @@ What merchant staff see of a voucher never includes the resident who holds it.
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
-from models import MerchantCategory
+from models import Funder, MerchantCategory
 
 from ..i18n import localized
 from ..services import green_purchases, voucher_codes
@@ -84,6 +84,9 @@ class RewardIn(Schema):
     per_resident_limit = fields.Integer(load_default=1, strict=True)
     valid_from = fields.AwareDateTime(required=True)
     valid_until = fields.AwareDateTime(required=True)
+    value_fen = fields.Integer(
+        load_default=None, strict=True, metadata={"description": "What one reward is worth in money, in fen."}
+    )
 
 
 class RewardPatchIn(Schema):
@@ -96,6 +99,7 @@ class RewardPatchIn(Schema):
     per_resident_limit = fields.Integer(strict=True)
     valid_from = fields.AwareDateTime()
     valid_until = fields.AwareDateTime()
+    value_fen = fields.Integer(strict=True)
     active = fields.Boolean()
 
 
@@ -118,6 +122,8 @@ class RewardOut(Schema):
 
 class MerchantRewardOut(RewardOut):
     active = fields.Boolean()
+    value_fen = fields.Integer(allow_none=True)
+    funded_by = fields.Function(lambda r: str(r.funded_by))
     description_zh = fields.String()
     description_en = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
@@ -225,6 +231,10 @@ class SettlementOut(Schema):
     items = fields.List(fields.Nested(SettlementLineOut), attribute="rows")
 
 
+class FundingIn(Schema):
+    funded_by = fields.String(required=True, validate=validate.OneOf([f.value for f in Funder]))
+
+
 class MerchantTotalsOut(Schema):
     merchant = fields.Nested(MerchantBriefOut)
     status = fields.Function(lambda t: str(t.merchant.status))
@@ -234,7 +244,39 @@ class MerchantTotalsOut(Schema):
     outstanding_credits = fields.Integer()
 
 
-class LiabilityOut(Schema):
+class FundingOut(Schema):
+    funded_by = fields.Function(lambda f: str(f.funder))
+    voucher_count = fields.Integer()
+    voucher_credits = fields.Integer()
+    voucher_value_fen = fields.Integer(metadata={"description": "Declared value of the outstanding vouchers."})
+    share = fields.Float(metadata={"description": "Share of the credits redeemed in the basis."})
+    fen_per_credit = fields.Float()
+    held_value_fen = fields.Integer(metadata={"description": "Expected value of the credits residents hold."})
+    value_fen = fields.Integer()
+
+
+class PositionOut(Schema):
+    """What the city owes at one moment: credits, and their expected money value by funder."""
+
+    month = fields.String()
+    as_of = fields.AwareDateTime()
+    final = fields.Boolean(metadata={"description": "True for a month-end figure, false for the month so far."})
+    resident_credits = fields.Integer()
+    voucher_count = fields.Integer()
+    voucher_credits = fields.Integer()
+    credits = fields.Integer()
+    value_fen = fields.Integer()
+    funding = fields.List(fields.Nested(FundingOut))
+    basis = fields.String(metadata={"description": "redemptions (of the last 90 days), catalogue or none"})
+    basis_count = fields.Integer()
+
+
+class LiabilityTrendOut(Schema):
+    position = fields.Nested(PositionOut)
+    trend = fields.List(fields.Nested(PositionOut), metadata={"description": "Month ends, oldest first, then now."})
+
+
+class LiabilityOut(LiabilityTrendOut):
     month = fields.String(attribute="month.label")
     merchants = fields.List(fields.Nested(MerchantTotalsOut))
     resident_credits = fields.Integer()

@@ -73,7 +73,7 @@ def redeem(
             update(Reward)
             .where(Reward.id == reward.id, Reward.stock >= 1, *rewards.visible(now))
             .values(stock=Reward.stock - 1)
-            .returning(Reward.cost)
+            .returning(Reward.cost, Reward.value_fen, Reward.funded_by)
         ).first()
         if taken is None:
             raise Conflict(N_("This reward is out of stock."))
@@ -85,6 +85,8 @@ def redeem(
                 merchant_id=reward.merchant_id,
                 user_id=user.id,
                 cost=taken.cost,
+                value_fen=taken.value_fen,
+                funded_by=taken.funded_by,
                 status=RedemptionStatus.ISSUED,
                 created_at=now,
                 expires_at=min(now + VOUCHER_LIFETIME, reward.valid_until),

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
-from models import District, Merchant, MerchantStatus, Reward, User, utcnow
+from models import District, Funder, Merchant, MerchantStatus, Reward, User, utcnow
 
 from ..errors import Conflict, Invalid, NotFound
 from ..messages import N_
@@ -24,7 +24,12 @@ from . import accounts, merchants
 MAX_IMAGE_BYTES = 1024 * 1024
 IMAGE_NAME_RE = re.compile(r"^[0-9a-f]{32}\.(png|jpg|webp)$")
 IMAGE_MIMETYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
-LIMITS = {"cost": (1, 10_000_000), "stock": (0, 1_000_000), "per_resident_limit": (1, 100)}
+LIMITS = {
+    "cost": (1, 10_000_000),
+    "stock": (0, 1_000_000),
+    "per_resident_limit": (1, 100),
+    "value_fen": (0, 100_000_000),  # up to 1,000,000 yuan
+}
 RANGE_MESSAGE = "Must be greater than or equal to {min} and less than or equal to {max}."
 
 
@@ -41,6 +46,7 @@ class RewardInput:
     title_en: str | None = None
     description: str | None = None
     description_en: str | None = None
+    value_fen: int | None = None  # what one reward is worth in money, in fen
 
 
 COLUMNS = {"title": "title_zh", "description": "description_zh"}
@@ -106,7 +112,18 @@ def own(session: Session, staff: User, reward_id: int) -> Reward:
 
 
 def _reward_state(reward: Reward) -> dict:
-    names = ("title_zh", "title_en", "cost", "stock", "per_resident_limit", "valid_from", "valid_until", "active")
+    names = (
+        "title_zh",
+        "title_en",
+        "cost",
+        "stock",
+        "per_resident_limit",
+        "valid_from",
+        "valid_until",
+        "value_fen",
+        "funded_by",
+        "active",
+    )
     return {name: getattr(reward, name) for name in names}
 
 
@@ -127,9 +144,33 @@ def update(session: Session, staff: User, reward_id: int, data: RewardInput, *, 
     return reward
 
 
+def set_funder(session: Session, admin: User, reward_id: int, funder: Funder) -> Reward:
+    """An administrator says who pays for a reward; vouchers already issued keep their funder."""
+    merchants.require_admin(admin)
+    reward = get(session, reward_id)
+    before = _reward_state(reward)
+    reward.funded_by = funder
+    reward.updated_at = utcnow()
+    session.flush()
+    accounts.audit(
+        session, admin, "reward.funder_set", reward, funded_by=str(funder), before=before, after=_reward_state(reward)
+    )
+    return reward
+
+
+def get(session: Session, reward_id: int) -> Reward:
+    reward = session.get(Reward, reward_id)
+    if reward is None:
+        raise NotFound(N_("No such reward."))
+    return reward
+
+
+def of_merchant_id(session: Session, merchant_id: int) -> list[Reward]:
+    return list(session.scalars(select(Reward).where(Reward.merchant_id == merchant_id).order_by(Reward.id.desc())))
+
+
 def of_merchant(session: Session, staff: User) -> list[Reward]:
-    merchant = merchants.merchant_of(session, staff)
-    return list(session.scalars(select(Reward).where(Reward.merchant_id == merchant.id).order_by(Reward.id.desc())))
+    return of_merchant_id(session, merchants.merchant_of(session, staff).id)
 
 
 def _image_kind(data: bytes) -> str | None:

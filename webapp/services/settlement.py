@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import CarbonAccount, Merchant, Redemption, RedemptionStatus, User, utcnow
+from models import Merchant, Redemption, RedemptionStatus, User, utcnow
 
 from ..errors import Invalid
 from ..messages import N_
+from . import liability as liability_service
 from . import merchants, methodology, voucher_codes
 from .city import city_zone
 
@@ -142,13 +143,24 @@ class MerchantTotals:
 class Liability:
     month: Month
     merchants: list[MerchantTotals]
-    resident_credits: int
-    outstanding_count: int
-    outstanding_credits: int
+    position: liability_service.Position  # now, with its money value by funder
+    trend: list[liability_service.Position]
+
+    @property
+    def resident_credits(self) -> int:
+        return self.position.resident_credits
+
+    @property
+    def outstanding_count(self) -> int:
+        return self.position.voucher_count
+
+    @property
+    def outstanding_credits(self) -> int:
+        return self.position.voucher_credits
 
     @property
     def total(self) -> int:
-        return self.resident_credits + self.outstanding_credits
+        return self.position.credits
 
 
 def liability(session: Session, raw_month: str) -> Liability:
@@ -161,10 +173,9 @@ def liability(session: Session, raw_month: str) -> Liability:
         MerchantTotals(merchant, *fulfilled.get(merchant.id, (0, 0)), *outstanding.get(merchant.id, (0, 0)))
         for merchant in merchants.list_merchants(session)
     ]
-    held = int(session.scalar(select(func.coalesce(func.sum(CarbonAccount.balance), 0))))
-    return Liability(
-        m, totals, held, sum(t.outstanding_count for t in totals), sum(t.outstanding_credits for t in totals)
-    )
+    now = utcnow()
+    points = liability_service.trend(session, now)
+    return Liability(m, totals, points[-1], points)
 
 
 def _by_merchant(session: Session, stmt) -> dict[int, tuple[int, int]]:

@@ -102,6 +102,7 @@ def _reward_input(form: RewardForm) -> RewardInput:
         per_resident_limit=form.per_resident_limit.data,
         valid_from=starts,
         valid_until=ends,
+        value_fen=form.value_fen(),
     )
 
 
@@ -148,6 +149,7 @@ def reward_edit(reward_id: int):
                 "per_resident_limit": reward.per_resident_limit,
                 "valid_from": reward.valid_from.astimezone(zone).replace(tzinfo=None),
                 "valid_until": reward.valid_until.astimezone(zone).replace(tzinfo=None),
+                "value_yuan": None if reward.value_fen is None else reward.value_fen / 100,
             }
         )
     elif form.validate():

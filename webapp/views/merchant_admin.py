@@ -8,19 +8,23 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from models import MerchantStatus, Role, User
+from models import Funder, MerchantStatus, Role, User
 
+from ..api.common import attachment
 from ..errors import DomainError
 from ..extensions import db
 from ..security import roles_required
-from ..services import accounts, merchants, settlement
+from ..services import accounts, merchants, rewards, settlement
+from ..services import liability as liability_service
 from .forms_util import show_error
 from .merchant_forms import (
     DECISION_LABELS,
+    FUNDER_LABELS,
     MERCHANT_STATUS_LABELS,
     AttachStaffForm,
     CapForm,
     DecisionForm,
+    FundingForm,
     MerchantStaffForm,
 )
 
@@ -62,6 +66,8 @@ def _detail(merchant_id: int, *, staff_form=None, cap_form=None, attach_form=Non
         decisions_for=merchants.decisions_for,
         labels=DECISION_LABELS,
         form=DecisionForm(),
+        rewards=rewards.of_merchant_id(db.session, merchant.id),
+        funding_form=FundingForm(),
     ), status
 
 
@@ -143,6 +149,30 @@ def attach_staff(merchant_id: int):
     return redirect(url_for("merchant_admin.detail", merchant_id=merchant_id))
 
 
+@bp.route("/rewards/<int:reward_id>/funding", methods=["POST"])
+@roles_required(Role.ADMIN)
+def set_funding(reward_id: int):
+    form = FundingForm()
+    reward = rewards.get(db.session, reward_id)
+    if form.validate_on_submit():
+        try:
+            rewards.set_funder(db.session, current_user.user, reward_id, Funder(form.funded_by.data))
+        except DomainError as error:
+            flash(_(error.message), "error")
+        else:
+            flash(
+                _(
+                    "Saved: %(title)s is paid for by %(funder)s.",
+                    title=reward.title_zh,
+                    funder=FUNDER_LABELS[reward.funded_by],
+                ),
+                "success",
+            )
+    else:
+        flash(_("Choose who pays for the reward."), "error")
+    return redirect(url_for("merchant_admin.detail", merchant_id=reward.merchant_id))
+
+
 @bp.route("/liability")
 @roles_required(Role.ADMIN)
 def liability():
@@ -153,3 +183,9 @@ def liability():
         flash(_(error.message), "error")
         return redirect(url_for("merchant_admin.liability"))
     return render_template("merchant/admin_liability.html", report=report)
+
+
+@bp.route("/liability.csv")
+@roles_required(Role.ADMIN)
+def liability_csv():
+    return attachment(*liability_service.export(db.session, current_user.user))

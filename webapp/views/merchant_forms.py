@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from models import MerchantCategory, MerchantStatus, RedemptionStatus
+from models import Funder, MerchantCategory, MerchantStatus, RedemptionStatus
 
 from ..services import voucher_codes
 
@@ -46,6 +46,10 @@ VOUCHER_LABELS = {
     RedemptionStatus.CANCELLED: _l("cancelled, credits returned"),
     RedemptionStatus.EXPIRED: _l("expired, credits returned"),
 }
+FUNDER_LABELS = {
+    Funder.MERCHANT: _l("the merchant"),
+    Funder.CITY: _l("the city"),
+}
 DECISION_LABELS = {
     "approve": _l("Approve"),
     "reject": _l("Reject"),
@@ -60,6 +64,7 @@ def template_helpers() -> dict:
         "category_label": lambda c: str(CATEGORY_LABELS.get(MerchantCategory(c), c)),
         "voucher_label": lambda s: str(VOUCHER_LABELS.get(RedemptionStatus(s), s)),
         "voucher_code": voucher_codes.display,
+        "funder_label": lambda f: str(FUNDER_LABELS.get(Funder(f), f)),
     }
 
 
@@ -86,11 +91,25 @@ class RewardForm(FlaskForm):
     )
     valid_from = DateTimeLocalField(_l("Valid from"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     valid_until = DateTimeLocalField(_l("Valid until"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    value_yuan = DecimalField(
+        _l("Value of one reward in yuan (optional)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=1_000_000)],
+    )
     image = FileField(_l("Image (PNG, JPEG or WebP, at most 1 MB; optional)"))
+
+    def value_fen(self) -> int | None:
+        return None if self.value_yuan.data is None else round(self.value_yuan.data * 100)
 
     def moments(self, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
         """The two local times the merchant typed, in the city's time zone."""
         return self.valid_from.data.replace(tzinfo=zone), self.valid_until.data.replace(tzinfo=zone)
+
+
+class FundingForm(FlaskForm):
+    funded_by = SelectField(
+        _l("Paid for by"), choices=[SelectChoice(f.value, label) for f, label in FUNDER_LABELS.items()]
+    )
 
 
 class GreenPurchaseForm(FlaskForm):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,13 +15,14 @@ from marshmallow import ValidationError
 
 from models import Role
 
+from ..api.common import attachment
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import localized
 from ..schemas.statistics import TimeseriesQueryIn
 from ..security import roles_required
 from ..services import city as city_service
-from ..services import statistics
+from ..services import liability, statistics
 from ..services.statistics import charts_svg, exports, filters
 from ..validation_messages import translate_errors
 
@@ -117,6 +118,20 @@ def dashboard():
     ), (422 if errors else 200)
 
 
+@bp.route("/liability")
+@roles_required(*OFFICIALS)
+def liability_page():
+    """What the city owes residents, now and at the last month ends, with its expected money value."""
+    points = liability.trend(db.reads)
+    return render_template("official/liability.html", position=points[-1], trend=points)
+
+
+@bp.route("/liability.csv")
+@roles_required(*OFFICIALS)
+def liability_csv():
+    return attachment(*liability.export(db.session, current_user.user))
+
+
 @bp.route("/export/<any(districts, types, timeseries, campaigns):table>.csv")
 @roles_required(*OFFICIALS)
 def export(table: str):
@@ -134,11 +149,7 @@ def export(table: str):
         metric=series.metric if table == "timeseries" else None,
     )
     name = f"{table}-{scope.window.first}-{scope.window.last}.csv"
-    return Response(
-        exports.to_csv(header, lines),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={name}"},
-    )
+    return attachment(exports.to_csv(header, lines), name)
 
 
 def _table(table: str, scope, series) -> tuple[list[str], list[list[Any]]]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import Action, LedgerEntry, Role, utcnow
 
+from ..api.common import attachment
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import EmptyForm, LogForm, PasswordForm
@@ -162,11 +163,7 @@ def change_password():
 def export():
     data = privacy.export(db.session, current_user.user)
     body = json.dumps(data, ensure_ascii=False, indent=2)
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": "attachment; filename=my-carbon-account.json"},
-    )
+    return attachment(body, "my-carbon-account.json", "application/json")
 
 
 @bp.route("/delete", methods=["POST"])
