@@ -46,6 +46,9 @@ class ApiClient:
     def post(self, path, json=None, **kwargs):
         return self._call("POST", path, json=json, **kwargs)
 
+    def put(self, path, json=None, **kwargs):
+        return self._call("PUT", path, json=json, **kwargs)
+
     def patch(self, path, json=None, **kwargs):
         return self._call("PATCH", path, json=json, **kwargs)
 

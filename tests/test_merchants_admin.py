@@ -226,6 +226,9 @@ def test_staff_publish_edit_and_pause_a_reward_through_the_api(session, staff, m
         {"valid_until": "2020-01-01T00:00:00+08:00"},
         {"valid_from": "2030-01-01T00:00:00"},
         {"title": ""},
+        {"value_fen": -1},
+        {"value_fen": 100_000_001},
+        {"value_fen": "500"},
     ],
 )
 def test_a_bad_reward_is_422_and_stores_nothing(session, staff, api, change):
