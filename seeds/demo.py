@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Action, Campaign, Reward, Role, Station, User, utcnow
+from models import Action, Campaign, Funder, Reward, Role, Station, User, utcnow
 from webapp.errors import DomainError
 from webapp.services import (
     accounts,
@@ -47,10 +47,11 @@ ACCOUNTS = [
 ]
 DEMO_STATION = ("新湖回收站", "371402", "德城区新湖大街 18 号")
 
+# (title, English title, cost in credits, stock, value in fen, who pays): the bus ride is the city's.
 REWARDS = [
-    ("公交乘车券 1 次", "Bus ride voucher", 300, 200),
-    ("环保购物袋", "Reusable shopping bag", 800, 50),
-    ("有机蔬菜 9 折券", "10% off organic vegetables", 1500, 30),
+    ("公交乘车券 1 次", "Bus ride voucher", 300, 200, 200, Funder.CITY),
+    ("环保购物袋", "Reusable shopping bag", 800, 50, 500, Funder.MERCHANT),
+    ("有机蔬菜 9 折券", "10% off organic vegetables", 1500, 30, 300, Funder.MERCHANT),
 ]
 
 # A few weeks of plausible habits: (type, quantity, days a week)
@@ -86,8 +87,8 @@ def _merchant_with_rewards(session: Session, staff: User) -> None:
     if session.scalar(select(func.count()).select_from(Reward).where(Reward.merchant_id == shop.id)):
         return
     now = utcnow()
-    for title, title_en, cost, stock in REWARDS:
-        rewards.create(
+    for title, title_en, cost, stock, value_fen, funder in REWARDS:
+        reward = rewards.create(
             session,
             staff,
             rewards.RewardInput(
@@ -98,8 +99,10 @@ def _merchant_with_rewards(session: Session, staff: User) -> None:
                 per_resident_limit=2,
                 valid_from=now - dt.timedelta(days=1),
                 valid_until=now + dt.timedelta(days=180),
+                value_fen=value_fen,
             ),
         )
+        reward.funded_by = funder  # set by the city's own seed, as an administrator would
 
 
 def _history(session: Session, resident: User, seed: int) -> None:
