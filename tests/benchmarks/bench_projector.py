@@ -1,17 +1,19 @@
 """Benchmark: how fast the projector folds a backlog of committed actions (actions/s).
 
-    python tests/benchmarks/bench_projector.py [--residents 300] [--actions 3000] [--batch 500] [--json FILE]
+    python tests/benchmarks/bench_projector.py [--residents 300] [--actions 3000] [--batch 5000] [--json FILE]
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1/carbon_bench_projector,
 which is dropped and recreated). Logs the actions through the service (verified trips over the last
 six days, 11 districts, six types), each with its outbox row, then times `projector.drain` in this
 process: fold rate = outbox rows / seconds. `--json FILE` writes the figures as one flat object.
-Not part of the test suite. For the goal's 50,000: --residents 5000 --actions 50000.
+Not part of the test suite. For the goal's 50,000: --residents 5000 --actions 50000. `--profile FILE`
+writes a cProfile of the fold.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
 import os
@@ -28,8 +30,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--residents", type=int, default=300)
     parser.add_argument("--actions", type=int, default=3000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, help="outbox rows per fold (default: the scheduler job's JOB_BATCH)")
     parser.add_argument("--json", metavar="FILE", help="write the figures to FILE as a flat JSON object")
+    parser.add_argument("--profile", metavar="FILE", help="profile the fold with cProfile into FILE (pstats)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_projector")
     env = app_env(url)
@@ -73,17 +76,25 @@ def main() -> int:
         logged = time.perf_counter() - started
         backlog = projector.backlog(session).rows
         session.close()
+        batch = args.batch or projector.JOB_BATCH
+        profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
-        folded = projector.drain(db.new_session, args.batch)
+        if profiler:
+            profiler.enable()
+        folded = projector.drain(db.new_session, batch)
         seconds = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
     figures = {
         "actions": args.actions,
         "outbox_rows": backlog,
+        "batch": batch,
         "fold_seconds": round(seconds, 3),
         "fold_actions_per_s": round(folded / seconds, 1),
         "log_actions_per_s_one_process": round(args.actions / logged, 1),
     }
-    print(f"PostgreSQL, one process, {args.residents} residents, batch {args.batch}")
+    print(f"PostgreSQL, one process, {args.residents} residents, batch {batch}")
     print(f"logged {args.actions} actions in {logged:.1f} s; folded {folded} outbox rows in {seconds:.1f} s")
     print(f"fold rate: {figures['fold_actions_per_s']} actions/s", flush=True)
     if args.json:

@@ -26,7 +26,10 @@ ROOT = HERE.parents[1]
 # script: (small-scale arguments, full-scale arguments)
 RUNS = {
     "bench_actions.py": (["--residents", "500", "--seconds", "8"], []),
-    "bench_projector.py": ([], []),
+    "bench_projector.py": (
+        ["--residents", "1000", "--actions", "10000"],
+        ["--residents", "5000", "--actions", "50000"],
+    ),
     "bench_leaderboard.py": (
         ["--residents", "20000", "--actions", "200000", "--seconds", "5", "--connections", "1,16", "--tokens", "500"],
         ["--residents", "500000", "--actions", "5000000", "--connections", "1,16"],

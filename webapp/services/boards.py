@@ -12,18 +12,16 @@ Rules kept here:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from models import Action, ActionStatus, Board, BoardBucket, BoardScore, FamilyMember, GameProfile, User
 
-from .statistics.sql import dialect_of, insert_for, upsert
+from .statistics.sql import upsert
 
 ALL = "all"
 
@@ -74,27 +72,20 @@ def add_scores(session: Session, rows: dict[Row, dict]) -> dict[Row, Added]:
         {"board": b, "period": p, "subject_id": s, "members": 0, "listed": True, **rows[(b, p, s)]}
         for b, p, s in sorted(rows)
     ]
-    got = session.execute(_add_statement(dialect_of(session)), params).all()
+    got = upsert(
+        session,
+        BoardScore.__table__,
+        params,
+        ("board", "period", "subject_id"),
+        add=("value", "members"),
+        latest=("reached_at",),
+        returning=("board", "period", "subject_id", "value", "listed"),
+    )
     out = {}
     for r in got:
         key = (r.board, r.period, r.subject_id)
         out[key] = Added(int(r.value), int(r.value) == rows[key]["value"], bool(r.listed))
     return out
-
-
-@functools.cache
-def _add_statement(dialect: str) -> Any:
-    """Built once per database: every fold runs it."""
-    table = BoardScore.__table__
-    stmt = insert_for(dialect)(table)
-    return stmt.on_conflict_do_update(
-        index_elements=["board", "period", "subject_id"],
-        set_={
-            "value": table.c.value + stmt.excluded.value,
-            "members": table.c.members + stmt.excluded.members,
-            "reached_at": stmt.excluded.reached_at,
-        },
-    ).returning(table.c.board, table.c.period, table.c.subject_id, table.c.value, table.c.listed)
 
 
 def moves(added: dict[Row, Added], grams: dict[Row, int]) -> dict[tuple[str, str, int], int]:

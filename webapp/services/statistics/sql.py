@@ -6,11 +6,12 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Date, Integer, Table, cast, extract, func, literal, type_coerce
+from sqlalchemy import Date, Integer, Row, Table, bindparam, cast, extract, func, literal, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 BATCH = 1000
+UNNEST_BATCH = 10_000  # rows per statement when the parameters are arrays
 
 
 def dialect_of(executor: Any) -> str:
@@ -46,24 +47,69 @@ def upsert(
     add: Iterable[str] = (),
     bit_or: Iterable[str] = (),
     latest: Iterable[str] = (),
-) -> None:
-    """Insert rows, or on a key conflict add to (or OR bits into, or replace `latest` of) the existing row.
+    returning: Iterable[str] = (),
+) -> list[Row]:
+    """Insert rows, or on a key conflict add to (or OR bits into, or replace `latest` of) the existing row;
+    returns the `returning` columns of every row written (none when not asked).
 
-    Rows are written in key order, so that concurrent writers lock shared rows in one order.
+    Rows are written in key order, so that concurrent writers lock shared rows in one order. On
+    PostgreSQL, rows with distinct keys go as one statement per page whose parameters are one array
+    per column (INSERT ... SELECT FROM unnest(...)): the SQL stays short, so the driver neither
+    builds nor parses one placeholder per value, and the server plans one statement, not one per row.
     """
     if not rows:
-        return
-    keys = tuple(keys)
+        return []
+    keys, returning = tuple(keys), tuple(returning)
     rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
-    stmt = _upsert_statement(dialect_of(executor), table, keys, tuple(add), tuple(bit_or), tuple(latest))
-    for offset in range(0, len(rows), BATCH):
-        executor.execute(stmt, rows[offset : offset + BATCH])
+    shape = (keys, tuple(add), tuple(bit_or), tuple(latest), returning)
+    columns = tuple(rows[0])
+    if dialect_of(executor) == "postgresql" and _distinct_keys(rows, keys) and _same_columns(rows, columns):
+        stmt, size = _unnest_statement(table, columns, *shape), UNNEST_BATCH
+
+        def params(page: list[dict]) -> Any:
+            return {f"a_{c}": [row[c] for row in page] for c in columns}
+    else:
+        stmt, size = _upsert_statement(dialect_of(executor), table, *shape), BATCH
+
+        def params(page: list[dict]) -> Any:
+            return page
+
+    written: list[Row] = []
+    for offset in range(0, len(rows), size):
+        result = executor.execute(stmt, params(rows[offset : offset + size]))
+        if returning:
+            written.extend(result.all())
+    return written
+
+
+def _distinct_keys(rows: list[dict], keys: tuple) -> bool:
+    """ON CONFLICT DO UPDATE may touch a row only once per statement."""
+    return len({tuple(row[k] for k in keys) for row in rows}) == len(rows)
+
+
+def _same_columns(rows: list[dict], columns: tuple) -> bool:
+    return all(len(row) == len(columns) and all(c in row for c in columns) for row in rows)
 
 
 @functools.cache
-def _upsert_statement(dialect: str, table: Table, keys: tuple, add: tuple, bit_or: tuple, latest: tuple) -> Any:
+def _upsert_statement(
+    dialect: str, table: Table, keys: tuple, add: tuple, bit_or: tuple, latest: tuple, returning: tuple = ()
+) -> Any:
     """Built once per shape: the hot path then skips constructing and compiling it."""
-    return _on_conflict(insert_for(dialect)(table), table, list(keys), list(add), list(bit_or), list(latest))
+    stmt = _on_conflict(insert_for(dialect)(table), table, list(keys), list(add), list(bit_or), list(latest))
+    return stmt.returning(*[table.c[c] for c in returning]) if returning else stmt
+
+
+@functools.cache
+def _unnest_statement(
+    table: Table, columns: tuple, keys: tuple, add: tuple, bit_or: tuple, latest: tuple, returning: tuple
+) -> Any:
+    """INSERT INTO t (columns) SELECT * FROM unnest(CAST(:a_c AS type[]), ...) ON CONFLICT ..."""
+    arrays = [cast(bindparam(f"a_{c}"), postgresql.ARRAY(table.c[c].type)) for c in columns]
+    source = func.unnest(*arrays).table_valued(*columns).render_derived()
+    stmt = postgresql.insert(table).from_select(list(columns), select(*[source.c[c] for c in columns]))
+    stmt = _on_conflict(stmt, table, list(keys), list(add), list(bit_or), list(latest))
+    return stmt.returning(*[table.c[c] for c in returning]) if returning else stmt
 
 
 def upsert_from(
