@@ -115,10 +115,16 @@ def run(script: str, args: list[str]) -> tuple[dict | None, str, str]:
     return json.loads(out.read_text()), "", load
 
 
-def verdict(script: str, name: str, value: float) -> tuple[str, str]:
+# Goals stated at the sizes: met at the small scale says nothing about them.
+SIZED = {"bench_leaderboard.py", "bench_stats.py"}
+
+
+def verdict(script: str, name: str, value: float, scale: str) -> tuple[str, str]:
     for owner, pattern, op, goal, unit in GOALS:
         if owner == script and re.search(pattern, name):
             met = value < goal if op == "<" else value >= goal
+            if met and scale == "small" and script in SIZED:
+                return f"{op} {goal} {unit}".strip(), "met at this scale only"
             return f"{op} {goal} {unit}".strip(), "met" if met else "NOT met"
     return "", ""
 
@@ -148,7 +154,7 @@ def render(scale: str, started: dt.datetime, info: dict, results: dict) -> str:
         lines += [f"## {script}", "", f"Arguments: `{shown}`; load average after it: {load}.", ""]
         lines += ["| figure | value | goal | |", "|---|---:|---|---|"]
         for name, value in sorted(figures.items()):
-            goal, met = verdict(script, name, value)
+            goal, met = verdict(script, name, value, scale)
             lines.append(f"| {name} | {value:,} | {goal} | {met} |")
         lines.append("")
     return "\n".join(lines)
