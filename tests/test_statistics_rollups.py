@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from models import ActionStatus, ActionType, Role, StatActions, StatMask, StatReach
 from webapp.services import accounts, actions, projector
 from webapp.services.statistics import refresh_rollups
+from webapp.services.statistics.periods import ActiveDays, days_between
 
 from .test_statistics_data import log, make_activity, shanghai, snapshot
 
@@ -79,3 +82,15 @@ def test_review_outcomes_and_erasure_reach_the_roll_ups(session, make_user):
     assert after["stat_registrations"] != live["stat_registrations"]  # one resident fewer from today
     refresh_rollups(session)
     assert snapshot(session) == after
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    bits=st.lists(st.integers(min_value=0, max_value=2**31 - 1), min_size=24, max_size=24),
+    first=st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2026, 12, 31)),
+    length=st.integers(min_value=0, max_value=40),
+)
+def test_any_in_agrees_with_testing_each_day(bits, first, length):
+    days = ActiveDays({2025: bits[:12], 2026: bits[12:]})
+    last = first + dt.timedelta(days=length)
+    assert days.any_in(first, last) == any(days.has(d) for d in days_between(first, last))

@@ -171,6 +171,10 @@ class ActiveDays:
         return bool(months and months[day.month - 1] & bit_of(day))
 
     def any_in(self, first: dt.date, last: dt.date) -> bool:
+        if (first.year, first.month) == (last.year, last.month):  # one mask test for a span in one month
+            months = self.years.get(first.year)
+            span = ((1 << (last.day - first.day + 1)) - 1) << (first.day - 1)
+            return bool(months and months[first.month - 1] & span)
         return any(self.has(day) for day in days_between(first, last))
 
     def any_in_period(self, kind: str, day: dt.date) -> bool:
