@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, BudgetPolicy, CreditBudget, EntryKind, Notice, NoticeKind, Role
 from webapp.errors import Invalid
-from webapp.services import budgets, ledger
+from webapp.services import budgets, ledger, projector
 from webapp.services.settlement import current_month
 
 from .campaign_support import at as camp_at
@@ -31,8 +31,10 @@ def at(day: int, hour: int = 12) -> dt.datetime:
 
 
 def earn(session, account, amount: int, when: dt.datetime, kind: EntryKind = EntryKind.EARN) -> None:
+    """A credit at `when`, folded into the roll-ups as the projector would within seconds."""
     with time_machine.travel(when, tick=False):
         ledger.credit(session, account, kind, amount, ("test", next(_n)))
+        projector.fold_all(session)
 
 
 def count(session, model) -> int:
