@@ -150,3 +150,35 @@ def test_the_admin_creates_a_station_and_its_attendant_and_lists_deposits(sessio
     assert keeper.role == Role.ATTENDANT and keeper.station_id == station.id
     listed = client.get(f"/admin/stations/?station={station.id}&day=2026-12-07")
     assert listed.status_code == 200 and "没有投放记录" in listed.get_data(as_text=True)
+
+
+def test_an_existing_attendant_moves_to_another_station_by_api_and_page(session, make_user, resident, api, app):
+    first, attendant = _station(session, make_user)
+    second = stations.create_station(session, make_user(Role.ADMIN), "河西回收站", "371402", "德城区河西路 3 号")
+    session.commit()
+    admin = make_user(Role.ADMIN)
+    client = api(admin)
+    moved = client.put(f"/api/v1/admin/stations/{second.id}/attendants/{attendant.id}")
+    assert moved.status_code == 200 and moved.get_json() == {
+        "user_id": attendant.id,
+        "nickname": attendant.nickname,
+        "station_id": second.id,
+    }
+    session.expire_all()
+    assert attendant.station_id == second.id
+    assert client.put(f"/api/v1/admin/stations/{first.id}/attendants/{resident.id}").status_code == 422
+    assert client.put(f"/api/v1/admin/stations/999999/attendants/{attendant.id}").status_code == 404
+    assert client.put(f"/api/v1/admin/stations/{first.id}/attendants/999999").status_code == 404
+    assert api(attendant).put(f"/api/v1/admin/stations/{first.id}/attendants/{attendant.id}").status_code == 403
+    session.expire_all()
+    assert resident.role == Role.RESIDENT and resident.station_id is None and attendant.station_id == second.id
+
+    page = client.get("/admin/stations/").get_data(as_text=True)
+    assert 'data-test="assign-attendant"' in page and f"{attendant.nickname} (河西回收站)" in page
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    bad = {"csrf_token": token, "user": str(resident.id), "station": str(first.id)}
+    assert client.post("/admin/stations/assign", data=bad).status_code == 422  # not in the attendant list
+    back = {"csrf_token": token, "user": str(attendant.id), "station": str(first.id)}
+    assert client.post("/admin/stations/assign", data=back).status_code == 302
+    session.expire_all()
+    assert attendant.station_id == first.id

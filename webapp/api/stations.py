@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from models import Role
 
 from ..extensions import db
-from ..schemas.stations import StationDepositArgs, StationDepositIn, StationDepositOut
+from ..schemas.stations import AttendantOut, StationDepositArgs, StationDepositIn, StationDepositOut
 from ..security import roles_required
 from ..services import stations
 from .common import IDEMPOTENCY_DOC, idempotent
@@ -43,3 +43,11 @@ def deposit(data):
 def deposit_list(args):
     """Deposits, newest first, of one station and/or one city day (at most 500)."""
     return stations.deposits(db.session, args["station_id"], args["day"])
+
+
+@blp.route("/admin/stations/<int:station_id>/attendants/<int:user_id>", methods=["PUT"])
+@roles_required(Role.ADMIN)
+@blp.response(200, AttendantOut)
+def assign(station_id: int, user_id: int):
+    """Move an existing attendant account to this station (audited); other roles are a 422 on `user`."""
+    return stations.assign_existing(db.session, current_user.user, user_id, station_id)

@@ -26,3 +26,9 @@ class StationDepositOut(Schema):
     weight_kg = fields.Decimal(as_string=False)
     local_day = fields.Date()
     created_at = fields.AwareDateTime()
+
+
+class AttendantOut(Schema):
+    user_id = fields.Integer(attribute="id")
+    nickname = fields.String()
+    station_id = fields.Integer(allow_none=True)

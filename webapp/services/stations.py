@@ -62,6 +62,26 @@ def assign_attendant(session: Session, admin: User | None, user: User, station: 
     accounts.audit(session, admin, "station.attendant_assigned", user, before=before, after={"station_id": station.id})
 
 
+def assign_existing(session: Session, admin: User, user_id: int, station_id: int) -> User:
+    """Move an existing attendant account to a station (a new one, or theirs after a transfer)."""
+    _require_admin(admin)
+    station = get(session, station_id)
+    user = session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound(N_("No such account."))
+    assign_attendant(session, admin, user, station)
+    return user
+
+
+def attendants(session: Session) -> list[User]:
+    """Every attendant account that has not been deleted, by display name."""
+    return list(
+        session.scalars(
+            select(User).where(User.role == Role.ATTENDANT, User.deleted_at.is_(None)).order_by(User.nickname, User.id)
+        )
+    )
+
+
 def station_of(session: Session, attendant: User) -> Station:
     if attendant.role != Role.ATTENDANT:
         raise Forbidden(N_("Only station attendants can do this."))

@@ -38,12 +38,25 @@ class AttendantForm(FlaskForm):
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=1024)])
 
 
-def _page(station_form=None, attendant_form=None, status: int = 200):
+class AssignForm(FlaskForm):
+    user = SelectField(_l("Attendant account"), coerce=int)
+    station = SelectField(_l("Station"), coerce=int)
+
+
+def _page(station_form=None, attendant_form=None, assign_form=None, status: int = 200):
     station_form = station_form or StationForm()
     station_form.district.choices = [SelectChoice(d.code, localized(d, "name")) for d in city.districts(db.session)]
     rows = list(db.session.scalars(select(Station).order_by(Station.id)))
     attendant_form = attendant_form or AttendantForm()
     attendant_form.station.choices = [SelectChoice(str(s.id), s.name) for s in rows]
+    names = {s.id: s.name for s in rows}
+    nowhere = _("no station")
+    assign_form = assign_form or AssignForm()
+    assign_form.station.choices = attendant_form.station.choices
+    assign_form.user.choices = [
+        SelectChoice(str(u.id), f"{u.nickname} ({names.get(u.station_id, nowhere)})")
+        for u in stations.attendants(db.session)
+    ]
     try:
         day = dt.date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else None
     except ValueError:
@@ -54,6 +67,7 @@ def _page(station_form=None, attendant_form=None, status: int = 200):
         stations=rows,
         station_form=station_form,
         attendant_form=attendant_form,
+        assign_form=assign_form,
         deposits=stations.deposits(db.session, station_id, day),
         day=day,
         station_id=station_id,
@@ -104,4 +118,21 @@ def create_attendant():
         show_error(form, error)
         return _page(attendant_form=form, status=error.status)
     flash(_("Account %(name)s created.", name=user.nickname), "success")
+    return redirect(url_for("station_admin.index"))
+
+
+@bp.route("/assign", methods=["POST"])
+@roles_required(Role.ADMIN)
+def assign():
+    form = AssignForm()
+    form.station.choices = [SelectChoice(str(s.id)) for s in db.session.scalars(select(Station))]
+    form.user.choices = [SelectChoice(str(u.id)) for u in stations.attendants(db.session)]
+    if not form.validate_on_submit():
+        return _page(assign_form=form, status=422)
+    try:
+        user = stations.assign_existing(db.session, current_user.user, form.user.data, form.station.data)
+    except DomainError as error:
+        show_error(form, error)
+        return _page(assign_form=form, status=error.status)
+    flash(_("%(name)s now works at this station.", name=user.nickname), "success")
     return redirect(url_for("station_admin.index"))
