@@ -307,6 +307,12 @@ def list_users(session: Session, role: Role | None = None, limit: int = 200) -> 
     return list(session.scalars(stmt))
 
 
+def require_admin(user: User) -> None:
+    """The one check behind every administrator-only service call that names no other message."""
+    if user.role != Role.ADMIN:
+        raise Forbidden(N_("Only an administrator can do this."))
+
+
 def audit(
     session: Session,
     actor: User | None,

@@ -108,7 +108,7 @@ def decisions_for(status: MerchantStatus) -> list[str]:
 
 def decide(session: Session, actor: User, merchant_id: int, decision: str, note: str = "") -> Merchant:
     """approve / reject / suspend / reinstate; any other starting state is a 409."""
-    require_admin(actor)
+    accounts.require_admin(actor)
     if decision not in TRANSITIONS:
         raise Invalid.field("decision", N_("Unknown decision."))
     allowed, target = TRANSITIONS[decision]
@@ -132,7 +132,7 @@ def decide(session: Session, actor: User, merchant_id: int, decision: str, note:
 
 
 def set_daily_cap(session: Session, actor: User, merchant_id: int, cap: int) -> Merchant:
-    require_admin(actor)
+    accounts.require_admin(actor)
     if not 0 <= cap <= MAX_DAILY_CAP:
         raise Invalid.field("daily_issuance_cap", N_("The daily cap must be between 0 and 10,000,000 credits."))
     merchant = get(session, merchant_id)
@@ -189,7 +189,7 @@ def ensure_by_name(session: Session, name: str, district: str | None = None) -> 
 def attach_staff(session: Session, actor: User | None, user: User, merchant: Merchant) -> None:
     """A merchant-staff account acts for this merchant from now on (admin or CLI)."""
     if actor is not None:
-        require_admin(actor)
+        accounts.require_admin(actor)
     if user.role != Role.MERCHANT:
         raise Invalid.field("merchant", N_("Only merchant-staff accounts belong to a merchant."))
     before = {"merchant_id": user.merchant_id}
@@ -228,8 +228,3 @@ def merchant_of(session: Session, staff: User) -> Merchant:
 def require_approved(merchant: Merchant) -> None:
     if merchant.status != MerchantStatus.APPROVED:
         raise Conflict(N_("This merchant is not approved or is suspended."))
-
-
-def require_admin(user: User) -> None:
-    if user.role != Role.ADMIN:
-        raise Forbidden(N_("Only an administrator can do this."))

@@ -146,7 +146,7 @@ def update(session: Session, staff: User, reward_id: int, data: RewardInput, *, 
 
 def set_funder(session: Session, admin: User, reward_id: int, funder: Funder) -> Reward:
     """An administrator says who pays for a reward; vouchers already issued keep their funder."""
-    merchants.require_admin(admin)
+    accounts.require_admin(admin)
     reward = get(session, reward_id)
     before = _reward_state(reward)
     reward.funded_by = funder

@@ -22,13 +22,8 @@ from .city import city_zone
 from .partners import WASTE_CATEGORIES
 
 
-def _require_admin(user: User) -> None:
-    if user.role != Role.ADMIN:
-        raise Forbidden(N_("Only an administrator can do this."))
-
-
 def create_station(session: Session, admin: User, name: str, district: str, address: str) -> Station:
-    _require_admin(admin)
+    accounts.require_admin(admin)
     name, address = (name or "").strip(), (address or "").strip()
     if not 2 <= len(name) <= 80:
         raise Invalid.field("name", N_("Give the station a name of 2 to 80 characters."))
@@ -53,7 +48,7 @@ def get(session: Session, station_id: int) -> Station:
 def assign_attendant(session: Session, admin: User | None, user: User, station: Station) -> None:
     """An attendant account works at this station from now on (admin or seeds)."""
     if admin is not None:
-        _require_admin(admin)
+        accounts.require_admin(admin)
     if user.role != Role.ATTENDANT:
         raise Invalid.field("user", N_("Only attendant accounts work at a station."))
     before = {"station_id": user.station_id}
@@ -64,7 +59,7 @@ def assign_attendant(session: Session, admin: User | None, user: User, station: 
 
 def assign_existing(session: Session, admin: User, user_id: int, station_id: int) -> User:
     """Move an existing attendant account to a station (a new one, or theirs after a transfer)."""
-    _require_admin(admin)
+    accounts.require_admin(admin)
     station = get(session, station_id)
     user = session.get(User, user_id)
     if user is None or user.deleted_at is not None:
