@@ -3,7 +3,7 @@
 from .accounts import STAFF_ROLES, ApiToken, AuditEvent, IdempotencyRecord, RecoveryCode, Role, User
 from .actions import Action, ActionStatus, Evidence
 from .base import Base, utcnow
-from .budgets import BudgetPolicy, CreditBudget
+from .budgets import BudgetPolicy, CampaignBudget, CampaignIssuance, CreditBudget
 from .campaigns import (
     Campaign,
     CampaignMultiplier,
@@ -49,6 +49,8 @@ __all__ = [
     "BoardScore",
     "BudgetPolicy",
     "Campaign",
+    "CampaignBudget",
+    "CampaignIssuance",
     "CampaignMultiplier",
     "CampaignStatus",
     "CarbonAccount",

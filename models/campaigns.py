@@ -86,6 +86,13 @@ class Campaign(Base):
         secondary=campaign_districts, lazy="selectin", order_by=District.code
     )
 
+    @property
+    def effective_end(self) -> dt.datetime:
+        """Where the campaign's window ends: its end, or its cancellation if that came first."""
+        if self.cancelled_at is not None:
+            return min(self.ends_at, self.cancelled_at)
+        return self.ends_at
+
 
 class CampaignMultiplier(Base):
     __tablename__ = "campaign_multipliers"

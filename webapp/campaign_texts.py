@@ -93,6 +93,8 @@ def _result(data: dict) -> str:
 
 
 def _budget_text(data: dict) -> str:
+    if "campaign_id" in data:
+        return _campaign_budget_text(data)
     figures = {"month": data.get("month", ""), "issued": data.get("issued", 0), "budget": data.get("budget", 0)}
     level = data.get("level")
     if level == "forecast":
@@ -104,6 +106,24 @@ def _budget_text(data: dict) -> str:
     if level == "100":
         return _("%(month)s: %(issued)s credits issued, the budget of %(budget)s is used up.", **figures)
     return _("%(month)s: %(issued)s credits issued, 80%% of the budget of %(budget)s.", **figures)
+
+
+def _campaign_budget_text(data: dict) -> str:
+    name = data.get("campaign_en") if current_language() == "en" else data.get("campaign_zh")
+    figures = {"campaign": name or "", "issued": data.get("issued", 0), "budget": data.get("budget", 0)}
+    level = data.get("level")
+    if level == "forecast":
+        return _(
+            "%(campaign)s: the forecast for the campaign's end (%(forecast)s credits) "
+            "exceeds its budget of %(budget)s.",
+            forecast=data.get("forecast", 0),
+            **figures,
+        )
+    if level == "100":
+        return _(
+            "%(campaign)s: the campaign has added %(issued)s credits, its budget of %(budget)s is used up.", **figures
+        )
+    return _("%(campaign)s: the campaign has added %(issued)s credits, 80%% of its budget of %(budget)s.", **figures)
 
 
 def notice_text(notice: Notice, campaign: Campaign | None, challenge: Challenge | None = None) -> tuple[str, str]:

@@ -100,16 +100,35 @@ class FactorVersionForm(FlaskForm):
     notes = StringField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
-class BudgetForm(FlaskForm):
-    month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), Length(max=7)])
+def _policies(damp: str) -> list[SelectChoice]:
+    return [
+        SelectChoice("notify", _l("Only notify the admins; every credit keeps being issued")),
+        SelectChoice("damp", damp),
+    ]
+
+
+class BudgetChangeForm(FlaskForm):
+    """A budget's figure and what happens at 100%; the month or campaign is the budget's own."""
+
     credits = IntegerField(_l("Credits to issue at most"), validators=[DataRequired()])
     policy = SelectField(
         _l("At 100% of the budget"),
-        choices=[
-            SelectChoice("notify", _l("Only notify the admins; every credit keeps being issued")),
-            SelectChoice(
-                "damp",
-                _l("Notify; base credits continue, campaigns at x1 once the forecast exceeds the budget"),
-            ),
-        ],
+        choices=_policies(_l("Notify; base credits continue, campaigns at x1 once the forecast exceeds the budget")),
     )
+
+
+class BudgetForm(BudgetChangeForm):
+    month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), Length(max=7)])
+
+
+CAMPAIGN_POLICIES = _policies(
+    _l("Notify; once the forecast exceeds the budget, this campaign's multipliers stop (base credits continue)")
+)
+
+
+class CampaignBudgetForm(BudgetChangeForm):
+    campaign_id = SelectField(_l("Campaign"), coerce=int, validators=[DataRequired()], validate_choice=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy.choices = CAMPAIGN_POLICIES

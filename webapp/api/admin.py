@@ -3,17 +3,18 @@ issuance budgets."""
 
 from __future__ import annotations
 
+from flask import Response
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from models import Role, User, utcnow
+from models import CampaignBudget, CreditBudget, Role, User, utcnow
 
 from ..errors import NotFound
 from ..extensions import db
 from ..messages import N_
 from ..schemas.actions import ActionOut, AdjustmentIn, EntryOut, FactorOut, FactorVersionIn, RejectIn
 from ..schemas.audit import AuditArgs, AuditListOut
-from ..schemas.budgets import BudgetIn, BudgetOut, BudgetStatusOut
+from ..schemas.budgets import BudgetChangeIn, BudgetIn, BudgetOut, BudgetStatusOut, CampaignBudgetIn, CampaignBudgetOut
 from ..security import roles_required
 from ..services import actions, audit_log, budgets, ledger, methodology
 from .common import PageArgs, decode_cursor, encode_cursor
@@ -110,3 +111,77 @@ def budget_status():
     if current is None:
         raise NotFound(N_("No budget for this month."))
     return current
+
+
+@blp.route("/budgets/<int:budget_id>", methods=["PUT"])
+@roles_required(Role.ADMIN)
+@blp.arguments(BudgetChangeIn)
+@blp.response(200, BudgetOut)
+def change_budget(data, budget_id: int):
+    """New credits or policy for this month's budget or a later one (a past month's is the record: 422 on
+    `month`); lifts a damping until the next sweep finds the forecast over the new figure."""
+    return budgets.change_budget(
+        db.session, current_user.user, CreditBudget, budget_id, data["credits"], data["policy"], utcnow()
+    )
+
+
+@blp.route("/budgets/<int:budget_id>", methods=["DELETE"])
+@roles_required(Role.ADMIN)
+@blp.response(204)
+def delete_budget(budget_id: int):
+    """Remove this month's budget or a later one (a past month's is kept: 422 on `month`)."""
+    budgets.delete_budget(db.session, current_user.user, CreditBudget, budget_id, utcnow())
+    return Response(status=204)
+
+
+@blp.route("/budgets/campaigns", methods=["GET"])
+@roles_required(Role.ADMIN)
+@blp.response(200, CampaignBudgetOut(many=True))
+def list_campaign_budgets():
+    """Campaign budgets, the latest campaign first, each against what its campaign has added so far."""
+    return budgets.campaign_spends(db.session, utcnow())
+
+
+@blp.route("/budgets/campaigns", methods=["POST"])
+@roles_required(Role.ADMIN)
+@blp.arguments(CampaignBudgetIn)
+@blp.response(201, CampaignBudgetOut)
+def set_campaign_budget(data):
+    """Cap what one campaign adds over its run (boosts and challenge bonuses): a campaign not ended nor
+    cancelled, positive, one budget per campaign; else 422 on the field (404 for an unknown campaign)."""
+    budget = budgets.set_campaign_budget(
+        db.session, current_user.user, data["campaign_id"], data["credits"], data["policy"], utcnow()
+    )
+    return budgets.campaign_spend(db.session, budget, utcnow())
+
+
+@blp.route("/budgets/campaigns/<int:budget_id>", methods=["GET"])
+@roles_required(Role.ADMIN)
+@blp.response(200, CampaignBudgetOut)
+def campaign_budget(budget_id: int):
+    """One campaign budget with its campaign's figures and forecast."""
+    budget = db.session.get(CampaignBudget, budget_id)
+    if budget is None:
+        raise NotFound(N_("No such budget."))
+    return budgets.campaign_spend(db.session, budget, utcnow())
+
+
+@blp.route("/budgets/campaigns/<int:budget_id>", methods=["PUT"])
+@roles_required(Role.ADMIN)
+@blp.arguments(BudgetChangeIn)
+@blp.response(200, CampaignBudgetOut)
+def change_campaign_budget(data, budget_id: int):
+    """New credits or policy while the campaign has not ended (else 422 on `campaign_id`)."""
+    budget = budgets.change_budget(
+        db.session, current_user.user, CampaignBudget, budget_id, data["credits"], data["policy"], utcnow()
+    )
+    return budgets.campaign_spend(db.session, budget, utcnow())
+
+
+@blp.route("/budgets/campaigns/<int:budget_id>", methods=["DELETE"])
+@roles_required(Role.ADMIN)
+@blp.response(204)
+def delete_campaign_budget(budget_id: int):
+    """Remove a campaign's budget while the campaign has not ended (its multipliers apply again)."""
+    budgets.delete_budget(db.session, current_user.user, CampaignBudget, budget_id, utcnow())
+    return Response(status=204)

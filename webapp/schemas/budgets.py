@@ -19,17 +19,46 @@ class BudgetOut(Schema):
     created_at = fields.DateTime()
 
 
-class BudgetStatusOut(Schema):
-    month = fields.String()
+class PaceOut(Schema):
+    """A budget against its period so far, with the forecast of the period's end and its 95% interval."""
+
     budget = fields.Integer()
     policy = fields.Enum(BudgetPolicy, by_value=True)
     issued = fields.Integer()
     share = fields.Float()
     days_elapsed = fields.Float()
-    days_in_month = fields.Integer()
     forecast = fields.Integer()
     forecast_low = fields.Integer()
     forecast_high = fields.Integer()
     over_forecast = fields.Boolean()
     reached = fields.List(fields.String())
     damped_at = fields.DateTime(allow_none=True)
+
+
+class BudgetStatusOut(PaceOut):
+    month = fields.String()
+    days_in_month = fields.Integer()
+
+
+class BudgetChangeIn(Schema):
+    credits = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    policy = fields.Enum(BudgetPolicy, by_value=True, load_default=BudgetPolicy.NOTIFY)
+
+
+class CampaignBudgetIn(BudgetChangeIn):
+    campaign_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class CampaignBudgetOut(PaceOut):
+    """A campaign's budget against what the campaign added so far: boosts (credits its multipliers
+    added above the CO2e) and its challenge bonuses, with the forecast for the campaign's end."""
+
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    campaign_name = fields.Function(lambda s: s.campaign.name_zh)
+    campaign_name_en = fields.Function(lambda s: s.campaign.name_en)
+    starts_at = fields.Function(lambda s: s.campaign.starts_at.isoformat())
+    ends_at = fields.Function(lambda s: s.campaign.effective_end.isoformat())
+    boost = fields.Integer()
+    bonus = fields.Integer()
+    days_total = fields.Float()

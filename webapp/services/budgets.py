@@ -1,6 +1,9 @@
-"""Issuance budgets: one per city month, never in the past; issuance is the month's earn and bonus
-entries; the forecast is the linear pace per elapsed city day with an interval from the day-to-day
-variance (docs/budget.md); each alert (80%, 100%, forecast over) is posted once per admin and month.
+"""Issuance budgets. The city's: one per city month, never in the past; issuance is the month's earn
+and bonus entries. A campaign's (optional): one per campaign over its whole run; issuance is what the
+campaign adds, its multiplier boosts and challenge bonuses, folded into `stat_campaigns` by the
+projector. Both forecast the end of their period at the linear pace per elapsed city day with an
+interval from the day-to-day variance (docs/budget.md); each alert (80%, 100%, forecast over) is
+posted once per admin and period; a `damp` budget over its forecast is damped once.
 """
 
 from __future__ import annotations
@@ -10,21 +13,47 @@ import math
 import statistics as stats
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import BudgetPolicy, CreditBudget, EntryKind, Notice, NoticeKind, Role, StatLedger, User
+from models import (
+    Action,
+    ActionStatus,
+    BudgetPolicy,
+    Campaign,
+    CampaignBudget,
+    CampaignIssuance,
+    CampaignStatus,
+    Challenge,
+    CreditBudget,
+    EntryKind,
+    LedgerEntry,
+    Notice,
+    NoticeKind,
+    Role,
+    StatLedger,
+    User,
+)
 
-from ..errors import Invalid
+from ..errors import Invalid, NotFound
 from ..messages import N_
+from . import projector
 from .accounts import audit
+from .actions import BACKDATING
 from .city import city_zone
 from .settlement import current_month, month
+from .statistics.sql import upsert
 
 ISSUED_KINDS = (EntryKind.EARN, EntryKind.BONUS)
 Z95 = 1.96
 LEVELS = ("80", "100", "forecast")
+ISSUANCE = (CampaignIssuance.__table__, ("campaign_id", "day"), ("actions", "boost", "bonus"))
+
+
+def _check_credits(credits: int) -> None:
+    if credits <= 0:
+        raise Invalid.field("credits", N_("The budget must be a positive number of credits."))
 
 
 def set_budget(
@@ -34,19 +63,104 @@ def set_budget(
     key = month(session, raw_month).label
     if key < current_month(session, now):
         raise Invalid.field("month", N_("A budget cannot start in a past month."))
-    if credits <= 0:
-        raise Invalid.field("credits", N_("The budget must be a positive number of credits."))
+    _check_credits(credits)
     taken = N_("This month already has a budget.")
     if session.scalar(select(CreditBudget.id).where(CreditBudget.month == key)) is not None:
         raise Invalid.field("month", taken)
     budget = CreditBudget(month=key, credits=credits, policy=policy, actor_id=actor.id)
+    _add_once(session, budget, "month", taken)
+    audit(session, actor, "budget.set", budget, after={"month": key, "credits": credits, "policy": str(policy)})
+    return budget
+
+
+def set_campaign_budget(
+    session: Session, actor: User, campaign_id: int, credits: int, policy: BudgetPolicy, now: dt.datetime
+) -> CampaignBudget:
+    """Create a campaign's budget: a campaign that has not ended nor been cancelled, positive, and no
+    second budget for the same campaign."""
+    campaign = _open_campaign(session, campaign_id, now)
+    _check_credits(credits)
+    taken = N_("This campaign already has a budget.")
+    if session.scalar(select(CampaignBudget.id).where(CampaignBudget.campaign_id == campaign.id)) is not None:
+        raise Invalid.field("campaign_id", taken)
+    budget = CampaignBudget(campaign_id=campaign.id, credits=credits, policy=policy, actor_id=actor.id)
+    _add_once(session, budget, "campaign_id", taken)
+    audit(
+        session,
+        actor,
+        "budget.set",
+        budget,
+        after={"campaign_id": campaign.id, "credits": credits, "policy": str(policy)},
+    )
+    return budget
+
+
+def _add_once(session: Session, budget: CreditBudget | CampaignBudget, field: str, taken: str) -> None:
     try:
         with session.begin_nested():  # a concurrent admin may have set it since the check
             session.add(budget)
     except IntegrityError:
-        raise Invalid.field("month", taken) from None
-    audit(session, actor, "budget.set", budget, after={"month": key, "credits": credits, "policy": str(policy)})
+        raise Invalid.field(field, taken) from None
+
+
+def _open_campaign(session: Session, campaign_id: int, now: dt.datetime) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(N_("No such campaign."))
+    if campaign.status == CampaignStatus.CANCELLED or campaign.effective_end <= now:
+        raise Invalid.field("campaign_id", N_("This campaign has ended: its budget can no longer change."))
+    return campaign
+
+
+def _budget(session: Session, model: type, budget_id: int) -> CreditBudget | CampaignBudget:
+    # Lock the budget's row only: a campaign budget eager-joins its campaign (an outer join), and
+    # PostgreSQL refuses FOR UPDATE on the nullable side of one.
+    budget = session.get(model, budget_id, with_for_update={"of": model})
+    if budget is None:
+        raise NotFound(N_("No such budget."))
     return budget
+
+
+def _check_open(session: Session, budget: CreditBudget | CampaignBudget, now: dt.datetime) -> None:
+    """Budgets of past months and ended campaigns are the record: they no longer change."""
+    if isinstance(budget, CampaignBudget):
+        _open_campaign(session, budget.campaign_id, now)
+    elif budget.month < current_month(session, now):
+        raise Invalid.field("month", N_("A past month's budget is kept as the record: it can no longer change."))
+
+
+def change_budget(
+    session: Session, actor: User, model: type, budget_id: int, credits: int, policy: BudgetPolicy, now: dt.datetime
+) -> CreditBudget | CampaignBudget:
+    """New credits or policy for a budget still running or to come. It lifts a damping: the next sweep
+    (every 5 minutes) damps again if the forecast still exceeds the new figure."""
+    budget = _budget(session, model, budget_id)
+    _check_open(session, budget, now)
+    _check_credits(credits)
+    before = {"credits": budget.credits, "policy": str(budget.policy), "damped_at": budget.damped_at}
+    budget.credits, budget.policy, budget.damped_at = credits, policy, None
+    session.flush()
+    audit(session, actor, "budget.changed", budget, before=before, after={"credits": credits, "policy": str(policy)})
+    return budget
+
+
+def delete_budget(session: Session, actor: User, model: type, budget_id: int, now: dt.datetime) -> None:
+    """Remove a budget still running or to come (its campaigns go back to their multipliers)."""
+    budget = _budget(session, model, budget_id)
+    _check_open(session, budget, now)
+    audit(
+        session,
+        actor,
+        "budget.deleted",
+        budget,
+        before={"credits": budget.credits, "policy": str(budget.policy), **_period(budget)},
+    )
+    session.delete(budget)
+    session.flush()
+
+
+def _period(budget: CreditBudget | CampaignBudget) -> dict:
+    return {"campaign_id": budget.campaign_id} if isinstance(budget, CampaignBudget) else {"month": budget.month}
 
 
 def budgets(session: Session) -> list[CreditBudget]:
@@ -59,20 +173,61 @@ def budget_for(session: Session, now: dt.datetime) -> CreditBudget | None:
 
 
 @dataclass(frozen=True)
-class Status:
-    month: str
-    budget: int
-    policy: BudgetPolicy
+class Pace:
+    """A budget's period so far: issued against the budget, and the forecast of the period's end."""
+
     issued: int
     share: float  # issued / budget
     days_elapsed: float
-    days_in_month: int
+    days_total: float
     forecast: int
     forecast_low: int
     forecast_high: int
     over_forecast: bool
     reached: tuple[str, ...]  # the alert levels reached: "80", "100", "forecast"
+
+
+def pace(
+    session: Session,
+    credits: int,
+    days: dict[dt.date, int],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+) -> Pace:
+    """Issuance per city day (`days`) over the period [start, end) as of `now`, against `credits`."""
+    zone = city_zone(session)
+    issued = sum(days.values())
+    total = (end - start).total_seconds() / 86400
+    elapsed = min(total, max(0.0, (min(now, end) - start).total_seconds() / 86400))
+    first, today = start.astimezone(zone).date(), now.astimezone(zone).date()
+    complete = [days.get(first + dt.timedelta(d), 0) for d in range(int(elapsed)) if first + dt.timedelta(d) < today]
+    point, low, high = forecast(issued, complete, elapsed, total)
+    share = issued / credits
+    over = point > credits
+    reached = tuple(level for level, hit in zip(LEVELS, (share >= 0.8, share >= 1.0, over), strict=True) if hit)
+    return Pace(issued, share, elapsed, total, point, low, high, over, reached)
+
+
+@dataclass(frozen=True)
+class Status:
+    """The city's budget for the current month."""
+
+    id: int
+    month: str
+    budget: int
+    policy: BudgetPolicy
+    pace: Pace
     damped_at: dt.datetime | None = None
+
+    def __getattr__(self, name: str):  # the pace's figures read as the status's own (the API's fields)
+        if name == "pace":
+            raise AttributeError(name)
+        return getattr(self.pace, name)
+
+    @property
+    def days_in_month(self) -> int:
+        return round(self.pace.days_total)
 
 
 def daily_issuance(session: Session, first: dt.date, last: dt.date) -> dict[dt.date, int]:
@@ -93,8 +248,8 @@ def daily_issuance(session: Session, first: dt.date, last: dt.date) -> dict[dt.d
     return {day: int(amount or 0) for day, amount in rows}
 
 
-def forecast(issued: int, daily: list[int], elapsed: float, total: int) -> tuple[int, int, int]:
-    """Month-end issuance at the pace so far, with a 95% interval (see docs/budget.md)."""
+def forecast(issued: int, daily: list[int], elapsed: float, total: float) -> tuple[int, int, int]:
+    """Period-end issuance at the pace so far, with a 95% interval (see docs/budget.md)."""
     remaining = max(0.0, total - elapsed)
     if elapsed <= 0:
         return issued, issued, issued
@@ -114,48 +269,104 @@ def status(session: Session, now: dt.datetime) -> Status | None:
     zone = city_zone(session)
     window = month(session, budget.month)
     start, end = window.starts_at, window.ends_at
-    days = daily_issuance(
-        session, start.astimezone(zone).date(), (min(now, end) - dt.timedelta(microseconds=1)).astimezone(zone).date()
-    )
-    issued = sum(days.values())
-    total = (end.astimezone(zone).date() - start.astimezone(zone).date()).days
-    elapsed = min(total, (min(now, end) - start).total_seconds() / 86400)
-    today = now.astimezone(zone).date()
-    first = start.astimezone(zone).date()
-    complete = [days.get(first + dt.timedelta(d), 0) for d in range(int(elapsed)) if first + dt.timedelta(d) < today]
-    point, low, high = forecast(issued, complete, elapsed, total)
-    share = issued / budget.credits
-    over = point > budget.credits
-    reached = tuple(level for level, hit in zip(LEVELS, (share >= 0.8, share >= 1.0, over), strict=True) if hit)
+    last = (min(now, end) - dt.timedelta(microseconds=1)).astimezone(zone).date()
+    days = daily_issuance(session, start.astimezone(zone).date(), last)
     return Status(
+        budget.id,
         budget.month,
         budget.credits,
         budget.policy,
-        issued,
-        share,
-        elapsed,
-        total,
-        point,
-        low,
-        high,
-        over,
-        reached,
+        pace(session, budget.credits, days, start, end, now),
         budget.damped_at,
     )
 
 
-def _damp(session: Session, current: Status, now: dt.datetime) -> None:
+@dataclass(frozen=True)
+class CampaignSpend:
+    """A campaign's budget against what the campaign has added so far (boosts and bonuses)."""
+
+    id: int  # the budget's
+    campaign: Campaign
+    budget: int
+    policy: BudgetPolicy
+    boost: int
+    bonus: int
+    pace: Pace
+    damped_at: dt.datetime | None = None
+
+    def __getattr__(self, name: str):
+        if name == "pace":
+            raise AttributeError(name)
+        return getattr(self.pace, name)
+
+    @property
+    def campaign_id(self) -> int:
+        return self.campaign.id
+
+
+def campaign_issuance(session: Session, campaign_id: int) -> dict[dt.date, tuple[int, int]]:
+    """(boost, bonus) per city day the campaign added, from the roll-up."""
+    t = CampaignIssuance
+    rows = session.execute(select(t.day, t.boost, t.bonus).where(t.campaign_id == campaign_id))
+    return {day: (int(boost), int(bonus)) for day, boost, bonus in rows}
+
+
+def campaign_spend(session: Session, budget: CampaignBudget, now: dt.datetime) -> CampaignSpend:
+    campaign = session.get(Campaign, budget.campaign_id)
+    per_day = campaign_issuance(session, campaign.id)
+    days = {day: boost + bonus for day, (boost, bonus) in per_day.items()}
+    return CampaignSpend(
+        budget.id,
+        campaign,
+        budget.credits,
+        budget.policy,
+        sum(b for b, _ in per_day.values()),
+        sum(n for _, n in per_day.values()),
+        pace(session, budget.credits, days, campaign.starts_at, campaign.effective_end, now),
+        budget.damped_at,
+    )
+
+
+def campaign_budgets(session: Session) -> list[CampaignBudget]:
+    """Every campaign budget, the latest campaign first."""
+    return list(
+        session.scalars(
+            select(CampaignBudget)
+            .join(Campaign, Campaign.id == CampaignBudget.campaign_id)
+            .order_by(Campaign.starts_at.desc(), Campaign.id.desc())
+        )
+    )
+
+
+def campaign_spends(session: Session, now: dt.datetime) -> list[CampaignSpend]:
+    return [campaign_spend(session, budget, now) for budget in campaign_budgets(session)]
+
+
+def budgetable_campaigns(session: Session, now: dt.datetime) -> list[Campaign]:
+    """Campaigns a budget can be set for: not ended, not cancelled, and without one yet."""
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(
+                Campaign.status.in_([CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE]),
+                Campaign.ends_at > now,
+                ~Campaign.id.in_(select(CampaignBudget.campaign_id)),
+            )
+            .order_by(Campaign.starts_at, Campaign.id)
+        )
+    )
+
+
+def _damp(session: Session, model: type, budget_id: int, policy: BudgetPolicy, current: Pace, now: dt.datetime) -> None:
     """A `damp` budget whose forecast exceeds it is damped once (guarded UPDATE), audited."""
-    if current.policy != BudgetPolicy.DAMP or not current.over_forecast:
+    if policy != BudgetPolicy.DAMP or not current.over_forecast:
         return
     moved = session.execute(
-        update(CreditBudget)
-        .where(CreditBudget.month == current.month, CreditBudget.damped_at.is_(None))
-        .values(damped_at=now)
+        update(model).where(model.id == budget_id, model.damped_at.is_(None)).values(damped_at=now)
     ).rowcount
     if moved:
-        budget = session.scalar(select(CreditBudget).where(CreditBudget.month == current.month))
-        audit(session, None, "budget.damp", budget, forecast=current.forecast, budget=current.budget)
+        budget = session.get(model, budget_id, populate_existing=True)
+        audit(session, None, "budget.damp", budget, forecast=current.forecast, budget=budget.credits)
 
 
 def damped(session: Session, moment: dt.datetime) -> bool:
@@ -177,34 +388,167 @@ def damped_since(session: Session, now: dt.datetime) -> dt.datetime | None:
     return budget.damped_at if budget is not None and budget.damped_at and budget.damped_at <= now else None
 
 
+def damped_campaigns(session: Session, now: dt.datetime) -> dict[int, dt.datetime]:
+    """Campaign id -> when its own budget damped its multipliers (the campaign page shows it)."""
+    rows = session.execute(
+        select(CampaignBudget.campaign_id, CampaignBudget.damped_at).where(CampaignBudget.damped_at <= now)
+    )
+    return dict(rows.all())
+
+
+def _alerting_campaigns(session: Session, now: dt.datetime) -> list[CampaignBudget]:
+    """Campaign budgets whose campaign has started and can still add credits: running, or ended within
+    the back-dating window (a trip synced late still gets the multiplier)."""
+    return list(
+        session.scalars(
+            select(CampaignBudget)
+            .join(Campaign, Campaign.id == CampaignBudget.campaign_id)
+            .where(Campaign.starts_at <= now, Campaign.ends_at > now - BACKDATING - dt.timedelta(days=1))
+            .order_by(CampaignBudget.id)
+        )
+    )
+
+
 def alert_due(session: Session, now: dt.datetime) -> int:
-    """Post each reached alert level once per admin and month; the unique (user, kind, ref) decides.
-    Also damps a `damp` budget whose forecast exceeds it."""
-    current = status(session, now)
-    if current is None or not current.reached:
-        return 0
-    _damp(session, current, now)
+    """Post each reached alert level once per admin and period (the unique (user, kind, ref) decides)
+    for the city's month and each campaign with a budget; damp `damp` budgets over their forecast."""
     admins = list(session.scalars(select(User.id).where(User.role == Role.ADMIN, User.deleted_at.is_(None))))
     written = 0
-    for level in current.reached:
-        ref = f"{current.month}:{level}"
-        have = set(
-            session.scalars(select(Notice.user_id).where(Notice.kind == NoticeKind.BUDGET_ALERT, Notice.ref == ref))
-        )
+    current = status(session, now)
+    if current is not None and current.reached:
+        _damp(session, CreditBudget, current.id, current.policy, current.pace, now)
         data = {
-            "level": level,
             "month": current.month,
             "issued": current.issued,
             "budget": current.budget,
             "forecast": current.forecast,
         }
+        written += _post(session, admins, current.month, current.reached, data)
+    for budget in _alerting_campaigns(session, now):
+        spend = campaign_spend(session, budget, now)
+        if not spend.reached:
+            continue
+        _damp(session, CampaignBudget, budget.id, budget.policy, spend.pace, now)
+        campaign = spend.campaign
+        data = {
+            "campaign_id": campaign.id,
+            "campaign_zh": campaign.name_zh,
+            "campaign_en": campaign.name_en,
+            "issued": spend.issued,
+            "budget": spend.budget,
+            "forecast": spend.forecast,
+        }
+        written += _post(session, admins, f"c{campaign.id}", spend.reached, data)
+    return written
+
+
+def _post(session: Session, admins: list[int], period: str, levels: tuple[str, ...], data: dict) -> int:
+    written = 0
+    for level in levels:
+        ref = f"{period}:{level}"
+        have = set(
+            session.scalars(select(Notice.user_id).where(Notice.kind == NoticeKind.BUDGET_ALERT, Notice.ref == ref))
+        )
         for user_id in admins:
             if user_id in have:
                 continue
             try:
                 with session.begin_nested():
-                    session.add(Notice(kind=NoticeKind.BUDGET_ALERT, user_id=user_id, ref=ref, data=data))
+                    session.add(
+                        Notice(kind=NoticeKind.BUDGET_ALERT, user_id=user_id, ref=ref, data={"level": level, **data})
+                    )
                 written += 1
             except IntegrityError:  # a concurrent run wrote it first
                 pass
     return written
+
+
+def fold_campaigns(session: Session, batch: projector.Batch) -> None:
+    """projector.ON_BATCH: what each campaign added, per city day: the boost of credited actions that
+    name it (credits above CO2e: a multiplier of 1 or a cap that bit add nothing) and its challenges'
+    bonus entries. One read of the bonuses' challenges, one upsert."""
+    sums: dict[tuple[int, dt.date], list[int]] = {}
+
+    def add(key: tuple[int, dt.date], actions: int = 0, boost: int = 0, bonus: int = 0) -> None:
+        row = sums.setdefault(key, [0, 0, 0])
+        row[0] += actions
+        row[1] += boost
+        row[2] += bonus
+
+    for action in batch.actions:
+        if action.status == ActionStatus.CREDITED and action.credits > action.co2e_grams:
+            for campaign_id in action.campaign_ids or ():
+                add((campaign_id, action.local_day), actions=1, boost=action.credits - action.co2e_grams)
+    bonuses = [e for e in batch.entries if e.kind == EntryKind.BONUS and e.cause_type == "challenge"]
+    if bonuses:
+        zone = city_zone(session)
+        owner = dict(
+            session.execute(
+                select(Challenge.id, Challenge.campaign_id).where(Challenge.id.in_({e.cause_id for e in bonuses}))
+            ).all()
+        )
+        for entry in bonuses:
+            if entry.cause_id in owner:
+                add((owner[entry.cause_id], entry.created_at.astimezone(zone).date()), bonus=entry.amount)
+    table, keys, measures = ISSUANCE
+    rows = [{"campaign_id": c, "day": d, "actions": a, "boost": b, "bonus": n} for (c, d), (a, b, n) in sums.items()]
+    upsert(session, table, rows, keys, add=measures)
+
+
+def rebuilt_issuance(session: Session, first: dt.date | None = None) -> set[tuple]:
+    """`stat_campaigns` rows from city day `first` on, recomputed from the raw actions and ledger entries
+    (rows of zeros left out)."""
+    first = first or dt.date(1970, 1, 1)
+    zone = city_zone(session)
+    sums: dict[tuple[int, dt.date], list[int]] = {}
+    boosted = session.execute(
+        select(Action.campaign_ids, Action.local_day, Action.credits - Action.co2e_grams).where(
+            Action.status == ActionStatus.CREDITED, Action.credits > Action.co2e_grams, Action.local_day >= first
+        )
+    )
+    for ids, day, boost in boosted:
+        for campaign_id in ids or ():
+            row = sums.setdefault((campaign_id, day), [0, 0, 0])
+            row[0] += 1
+            row[1] += boost
+    since = dt.datetime.combine(first, dt.time(), zone) if first.year > 1970 else dt.datetime(1970, 1, 2, tzinfo=dt.UTC)
+    bonuses = session.execute(
+        select(Challenge.campaign_id, LedgerEntry.created_at, LedgerEntry.amount)
+        .join(Challenge, Challenge.id == LedgerEntry.cause_id)
+        .where(
+            LedgerEntry.kind == EntryKind.BONUS,
+            LedgerEntry.cause_type == "challenge",
+            LedgerEntry.created_at >= since - dt.timedelta(days=1),
+        )
+    )
+    for campaign_id, created_at, amount in bonuses:
+        day = created_at.astimezone(zone).date()
+        if day >= first:
+            sums.setdefault((campaign_id, day), [0, 0, 0])[2] += amount
+    return {(c, d, a, b, n) for (c, d), (a, b, n) in sums.items() if a or b or n}
+
+
+def rebuild_issuance(session: Session, since: dt.date | None = None) -> None:
+    """Make `stat_campaigns` equal to the raw rows again from `since` on (part of the roll-up rebuild)."""
+    first = since or dt.date(1970, 1, 1)
+    session.execute(delete(CampaignIssuance).where(CampaignIssuance.day >= first))
+    rows = [
+        {"campaign_id": c, "day": d, "actions": a, "boost": b, "bonus": n}
+        for c, d, a, b, n in sorted(rebuilt_issuance(session, first))
+    ]
+    if rows:
+        session.execute(insert(CampaignIssuance), rows)
+
+
+def issuance_differences(session: Session) -> list[str]:
+    """Rows where the folded `stat_campaigns` and a rebuild from the raw rows differ."""
+    t = CampaignIssuance
+    folded = {
+        tuple(r)
+        for r in session.execute(select(t.campaign_id, t.day, t.actions, t.boost, t.bonus))
+        if r.actions or r.boost or r.bonus
+    }
+    rebuilt = rebuilt_issuance(session)
+    return [f"stat_campaigns: folded {row}, not in the rebuild" for row in sorted(folded - rebuilt)] + [
+        f"stat_campaigns: rebuilt {row}, not folded" for row in sorted(rebuilt - folded)
+    ]

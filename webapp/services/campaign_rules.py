@@ -23,6 +23,7 @@ from models import (
     ActionStatus,
     ActionType,
     Campaign,
+    CampaignBudget,
     CampaignMultiplier,
     CampaignStatus,
     Challenge,
@@ -64,14 +65,13 @@ def covers_district(district_id: int | ColumnElement | None) -> ColumnElement[bo
 
 
 def effective_end(campaign: Campaign) -> dt.datetime:
-    if campaign.cancelled_at is not None:
-        return min(campaign.ends_at, campaign.cancelled_at)
-    return campaign.ends_at
+    return campaign.effective_end
 
 
 def campaign_boost(session: Session, user: User, action_type: ActionType, occurred_at: dt.datetime) -> scoring.Boost:
     """The highest multiplier among campaigns covering the moment, type and district; ties name them all.
-    At x1 once the month's `damp` budget is damped (docs/budget.md)."""
+    At x1 once the month's `damp` budget is damped; a campaign damped by its own budget is left out, so
+    the next highest applies (docs/budget.md)."""
     rows = session.execute(
         _boost_statement(), {"type_id": action_type.id, "at": occurred_at, "district_id": user.district_id}
     ).all()
@@ -89,10 +89,12 @@ def _boost_statement() -> Select:
     return (
         select(Campaign.id, CampaignMultiplier.factor)
         .join(CampaignMultiplier, CampaignMultiplier.campaign_id == Campaign.id)
+        .outerjoin(CampaignBudget, CampaignBudget.campaign_id == Campaign.id)
         .where(
             CampaignMultiplier.action_type_id == bindparam("type_id"),
             covers_moment(bindparam("at")),
             covers_district(bindparam("district_id")),
+            or_(CampaignBudget.damped_at.is_(None), CampaignBudget.damped_at > bindparam("at")),
         )
         .order_by(CampaignMultiplier.factor.desc(), Campaign.id)
     )
@@ -288,3 +290,5 @@ def install() -> None:
         scoring.BOOST_RULES[:] = [r for r in scoring.BOOST_RULES if r is not scoring.no_boost] + [campaign_boost]
     if challenge_progress not in projector.ON_BATCH:
         projector.ON_BATCH.append(challenge_progress)
+    if budgets.fold_campaigns not in projector.ON_BATCH:  # after the bonuses are booked
+        projector.ON_BATCH.append(budgets.fold_campaigns)

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from models import BudgetPolicy, Role, utcnow
+from models import BudgetPolicy, CampaignBudget, CreditBudget, Role, utcnow
 
 from ..api.common import decode_cursor, encode_cursor
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import BudgetForm, EmptyForm, FactorVersionForm, StaffForm
-from ..i18n import role_label
+from ..forms import (
+    CAMPAIGN_POLICIES,
+    BudgetChangeForm,
+    BudgetForm,
+    CampaignBudgetForm,
+    EmptyForm,
+    FactorVersionForm,
+    StaffForm,
+)
+from ..i18n import localized, role_label
 from ..schemas.audit import AuditArgs
 from ..security import roles_required
 from ..services import accounts, actions, audit_log, budgets, methodology, projector, province_delivery, two_factor
@@ -113,33 +123,128 @@ def factors():
     return render_template("admin/factors.html", form=form, history=history, code=code), status
 
 
+def _saved(form, save: Callable[[], object], done: Callable[[object], str]) -> Response | int:
+    """Run `save` for a valid submitted form: a redirect to the budgets with the flash `done(result)`,
+    or the status to render the form with (200 not submitted, 422 invalid, the refusal's own)."""
+    if not form.validate_on_submit():
+        return 422 if form.is_submitted() else 200
+    try:
+        result = save()
+    except DomainError as error:
+        show_error(form, error)
+        return error.status
+    flash(done(result), "success")
+    return redirect(url_for("admin.budget_page"))
+
+
 @bp.route("/budgets", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def budget_page():
-    """This month's issuance against its budget, the forecast with its interval, the alerts; set a budget."""
+    """This month's issuance against its budget, the forecast with its interval, the alerts; the
+    campaign budgets; set a budget."""
     form = BudgetForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            budget = budgets.set_budget(
-                db.session,
-                current_user.user,
-                form.month.data,
-                form.credits.data,
-                BudgetPolicy(form.policy.data),
-                utcnow(),
-            )
-        except DomainError as error:
-            show_error(form, error)
-            status = error.status
-        else:
-            flash(_("Budget for %(month)s set.", month=budget.month), "success")
-            return redirect(url_for("admin.budget_page"))
-    elif form.is_submitted():
-        status = 422
+    outcome = _saved(
+        form,
+        lambda: budgets.set_budget(
+            db.session, current_user.user, form.month.data, form.credits.data, BudgetPolicy(form.policy.data), utcnow()
+        ),
+        lambda budget: _("Budget for %(month)s set.", month=budget.month),
+    )
+    return outcome if isinstance(outcome, Response) else _budgets_page(form, _campaign_form(), outcome)
+
+
+@bp.route("/budgets/campaigns", methods=["POST"])
+@roles_required(Role.ADMIN)
+def campaign_budget_create():
+    """Set one campaign's budget: what it may add over its run (multiplier boosts and bonuses)."""
+    form = _campaign_form()
+    outcome = _saved(
+        form,
+        lambda: budgets.set_campaign_budget(
+            db.session,
+            current_user.user,
+            form.campaign_id.data,
+            form.credits.data,
+            BudgetPolicy(form.policy.data),
+            utcnow(),
+        ),
+        lambda _budget: _("Campaign budget set."),
+    )
+    return outcome if isinstance(outcome, Response) else _budgets_page(BudgetForm(formdata=None), form, outcome)
+
+
+def _campaign_form() -> CampaignBudgetForm:
+    form = CampaignBudgetForm()
+    form.campaign_id.choices = [
+        (c.id, f"{localized(c, 'name')} ({c.starts_at:%Y-%m-%d})")
+        for c in budgets.budgetable_campaigns(db.session, utcnow())
+    ]
+    return form
+
+
+def _budgets_page(form: BudgetForm, campaign_form: CampaignBudgetForm, status: int):
+    now = utcnow()
     return render_template(
-        "admin/budgets.html", form=form, current=budgets.status(db.session, utcnow()), rows=budgets.budgets(db.session)
+        "admin/budgets.html",
+        form=form,
+        campaign_form=campaign_form,
+        current=budgets.status(db.session, now),
+        rows=budgets.budgets(db.session),
+        spends=budgets.campaign_spends(db.session, now),
+        this_month=budgets.current_month(db.session, now),
+        now=now,
     ), status
+
+
+BUDGET_KINDS = {"month": CreditBudget, "campaign": CampaignBudget}
+
+
+def _change_form(model: type, **kwargs) -> BudgetChangeForm:
+    form = BudgetChangeForm(**kwargs)
+    if model is CampaignBudget:
+        form.policy.choices = CAMPAIGN_POLICIES
+    return form
+
+
+@bp.route("/budgets/<kind>/<int:budget_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def budget_edit(kind: str, budget_id: int):
+    """Change a budget still running or to come; a past month's or an ended campaign's is the record."""
+    model = BUDGET_KINDS.get(kind) or abort(404)
+    budget = db.session.get(model, budget_id) or abort(404)
+    form = _change_form(model, obj=budget)
+    outcome = _saved(
+        form,
+        lambda: budgets.change_budget(
+            db.session, current_user.user, model, budget_id, form.credits.data, BudgetPolicy(form.policy.data), utcnow()
+        ),
+        lambda _budget: _("Budget changed."),
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    return render_template(
+        "admin/budget_edit.html", form=form, budget=budget, kind=kind, delete_form=EmptyForm()
+    ), outcome
+
+
+@bp.route("/budgets/<kind>/<int:budget_id>/delete", methods=["POST"])
+@roles_required(Role.ADMIN)
+def budget_delete(kind: str, budget_id: int):
+    model = BUDGET_KINDS.get(kind) or abort(404)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        budgets.delete_budget(db.session, current_user.user, model, budget_id, utcnow())
+    except DomainError as error:
+        budget = db.session.get(model, budget_id) or abort(error.status)
+        show_error(form, error)
+        edit = _change_form(model, obj=budget, formdata=None)
+        return render_template(
+            "admin/budget_edit.html", form=edit, budget=budget, kind=kind, delete_form=form
+        ), error.status
+    flash(_("Budget removed."), "success")
+    return redirect(url_for("admin.budget_page"))
 
 
 @bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])

@@ -32,8 +32,13 @@ def _banners() -> dict:
 @public
 def campaign_list():
     rows = list(db.session.scalars(campaigns.upcoming_query().limit(50)))
-    damped = budgets.damped_since(db.session, utcnow())
-    return render_template("public/campaigns.html", rows=rows, damped_since=damped)
+    now = utcnow()
+    return render_template(
+        "public/campaigns.html",
+        rows=rows,
+        damped_since=budgets.damped_since(db.session, now),
+        damped_campaigns=budgets.damped_campaigns(db.session, now),
+    )
 
 
 @bp.route("/me/inbox")

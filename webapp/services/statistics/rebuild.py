@@ -43,7 +43,7 @@ from models import (
 )
 from models.statistics import CITY, NO_DISTRICT
 
-from .. import projector
+from .. import budgets, projector
 from . import staging, subjects
 from .periods import ROLLING, ROLLING_COLUMNS, TO_DATE, period_start
 from .rollups import MASK_COLUMNS, MASK_KEY, city_zone, registration_footprint
@@ -63,7 +63,7 @@ from .staging import ENTRIES, FACTS, NEXT
 BEGINNING = dt.date(1970, 1, 1)
 FAR = dt.date(9999, 12, 31)
 # stat_masks first, as the projector writes them
-ROLLUP_TABLES = "stat_masks, stat_registrations, stat_ledger, stat_reach, stat_active, stat_actions"
+ROLLUP_TABLES = "stat_masks, stat_registrations, stat_ledger, stat_reach, stat_active, stat_actions, stat_campaigns"
 
 
 def refresh_rollups(session: Session, since: dt.date | None = None) -> None:
@@ -92,6 +92,7 @@ def refresh_rollups(session: Session, since: dt.date | None = None) -> None:
         _masks(session, first, dialect)
         _reach(session, first, dialect)
         _active(session, first, dialect)
+        budgets.rebuild_issuance(session, since)
     finally:
         for table in (FACTS, ENTRIES, NEXT):
             table.drop(connection)

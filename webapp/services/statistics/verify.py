@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations
 
+from .. import budgets
 from .rebuild import refresh_rollups
 
 TABLES = (StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations)
@@ -28,11 +29,12 @@ def rows_of(session: Session) -> dict[str, set[tuple]]:
 
 
 def differences(session: Session) -> list[str]:
-    """Rows that differ between the roll-ups and a rebuild; the caller rolls the transaction back."""
+    """Rows that differ between the roll-ups (the campaigns' among them) and a rebuild; the caller rolls
+    the transaction back."""
+    problems = budgets.issuance_differences(session)
     folded = rows_of(session)
     refresh_rollups(session, since=EVERYTHING)
     rebuilt = rows_of(session)
-    problems = []
     for name in folded:
         problems += [f"{name}: folded {row}, not in the rebuild" for row in sorted(folded[name] - rebuilt[name])]
         problems += [f"{name}: rebuilt {row}, not folded" for row in sorted(rebuilt[name] - folded[name])]
