@@ -140,6 +140,10 @@ def _as_period(first: dt.date, last: dt.date) -> tuple[str, dt.date] | None:
     return None
 
 
+def _month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
 def bit_of(day: dt.date) -> int:
     return 1 << (day.day - 1)
 
@@ -171,11 +175,15 @@ class ActiveDays:
         return bool(months and months[day.month - 1] & bit_of(day))
 
     def any_in(self, first: dt.date, last: dt.date) -> bool:
-        if (first.year, first.month) == (last.year, last.month):  # one mask test for a span in one month
+        """Whether a day from `first` to `last` is active: one mask test per month the span touches."""
+        while first <= last:
+            end = last if (first.year, first.month) == (last.year, last.month) else _month_end(first)
             months = self.years.get(first.year)
-            span = ((1 << (last.day - first.day + 1)) - 1) << (first.day - 1)
-            return bool(months and months[first.month - 1] & span)
-        return any(self.has(day) for day in days_between(first, last))
+            span = ((1 << (end.day - first.day + 1)) - 1) << (first.day - 1)
+            if months and months[first.month - 1] & span:
+                return True
+            first = end + DAY
+        return False
 
     def any_in_period(self, kind: str, day: dt.date) -> bool:
         months = self.years.get(day.year) or [0] * 12
@@ -206,8 +214,11 @@ class ActiveDays:
 
     def add(self, day: dt.date) -> None:
         months = self.years.setdefault(day.year, [0] * 12)
+        if months[day.month - 1] & bit_of(day):
+            return
         months[day.month - 1] |= bit_of(day)
-        self._sorted = None
+        if self._sorted is not None:  # keep the order instead of rebuilding it on the next search
+            bisect.insort(self._sorted, day)
 
 
 ROLLING = (7, 30, 365)

@@ -88,16 +88,17 @@ class Fold:
 
     def record_days(self, user_id: int, dk: int, day: dt.date, names: list[str]) -> None:
         """Mark `day` active for this resident and these subjects; count them wherever they are new."""
+        starts = [(kind, period_start(kind, day)) for kind in KINDS]
         for name in names:
-            for key in sorted({dk, CITY}):
+            for key in (dk,) if dk == CITY else sorted((dk, CITY)):
                 days = self.state.setdefault((user_id, name, key), ActiveDays())
                 if days.has(day):
                     continue
                 mask = self.masks.setdefault((name, day.year, key, user_id), dict.fromkeys(MASK_COLUMNS, 0))
                 mask[f"m{day.month}"] |= 1 << (day.day - 1)
-                for kind in KINDS:
-                    if not days.any_in_period(kind, day):
-                        self.add(REACH, (kind, period_start(kind, day), key, name), residents=1)
+                for kind, start in starts:
+                    if kind == "d" or not days.any_in_period(kind, day):  # the day itself is new
+                        self.add(REACH, (kind, start, key, name), residents=1)
                 if name == subjects.ALL:
                     for on, change in rolling_changes(days, day).items():
                         for kind in ("d", "m"):
