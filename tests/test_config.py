@@ -39,6 +39,8 @@ def refusal(tmp_path, **overrides) -> str:
         ({"SESSION_IDLE_MINUTES": "0"}, "SESSION_IDLE_MINUTES"),
         ({"SESSION_ABSOLUTE_HOURS": "twelve"}, "SESSION_ABSOLUTE_HOURS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"LEADERBOARD_CACHE_SECONDS": "61"}, "LEADERBOARD_CACHE_SECONDS"),
+        ({"LEADERBOARD_CACHE_SECONDS": "-1"}, "LEADERBOARD_CACHE_SECONDS"),
     ],
     ids=lambda v: "-".join(f"{k}={v[k]}" for k in v) if isinstance(v, dict) else None,
 )
@@ -111,6 +113,8 @@ def test_defaults_follow_the_documented_contract(tmp_path):
     assert config.RATELIMIT_STORAGE_URI == "memory://"
     assert config.CITY_PROFILE == "dezhou"
     assert (config.SESSION_IDLE_MINUTES, config.SESSION_ABSOLUTE_HOURS) == (60, 12)
+    assert config.LEADERBOARD_CACHE_SECONDS == 2
+    assert Config.from_env({"APP_ENV": "testing", "SECRET_KEY": "x" * 32}).LEADERBOARD_CACHE_SECONDS == 0
 
 
 def test_production_cookies_are_secure_and_host_only(tmp_path):

@@ -269,3 +269,26 @@ def test_the_game_commands_verify_rebuild_sweep_and_write_recaps(app, session, m
     assert runner.invoke(game_cli, ["verify"]).exit_code == 0
     assert runner.invoke(game_cli, ["sweep"]).exit_code == 0
     assert runner.invoke(game_cli, ["recaps"]).output.strip() == "weekly recaps written: 1"
+
+
+def test_the_top_is_kept_for_cache_seconds_while_the_readers_own_place_is_fresh(session, make_user, monkeypatch):
+    walk = make_type(session, grams="100")
+    a, b = make_user(nickname="ann"), make_user(nickname="bo")
+    credit(session, a, walk.code, 5, city_time(MONDAY, 9))
+    clock = [1000.0]
+    monkeypatch.setattr(leaderboards.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(leaderboards, "_tops", {})
+
+    def kept(viewer):
+        return leaderboards.standings(session, viewer, "residents", "week", now=NOW, cache_seconds=2)
+
+    assert table(kept(a)) == [(1, "ann", 500)]
+    credit(session, b, walk.code, 9, city_time(MONDAY, 10))
+    clock[0] += 1.5
+    cached = kept(b)
+    assert table(cached) == [(1, "ann", 500)]  # the top as read 1.5 s ago
+    assert (cached.me.rank, cached.me.value) == (1, 900)  # but bo's own place is read now
+    assert table(board(session, b)) == [(1, "bo", 900), (2, "ann", 500)]  # cache_seconds=0 reads it
+    clock[0] += 1.0
+    assert table(kept(b)) == [(1, "bo", 900), (2, "ann", 500)]  # 2.5 s later: read again
+    assert kept(b).items[0].is_me and not kept(a).items[0].is_me  # is_me is the reader's, not the cache's

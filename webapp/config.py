@@ -101,6 +101,7 @@ class Config:
     PROVINCE_SIGNING_KEY: str = ""
     PROVINCE_EXPORT_DIR: str = ""
     STATION_DAILY_CAP_KG: int = 500  # kilograms one waste-sorting station may credit per city day
+    LEADERBOARD_CACHE_SECONDS: int = 2  # how long each process keeps a board's top (0 in tests: off)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -137,6 +138,12 @@ class Config:
             PROVINCE_SIGNING_KEY=_province_key("PROVINCE_SIGNING_KEY", env.get("PROVINCE_SIGNING_KEY")),
             PROVINCE_EXPORT_DIR=env.get("PROVINCE_EXPORT_DIR", "").strip(),
             STATION_DAILY_CAP_KG=_int("STATION_DAILY_CAP_KG", env.get("STATION_DAILY_CAP_KG", "500"), 1, 100_000),
+            LEADERBOARD_CACHE_SECONDS=_int(
+                "LEADERBOARD_CACHE_SECONDS",
+                env.get("LEADERBOARD_CACHE_SECONDS", "0" if app_env == "testing" else "2"),
+                0,
+                60,
+            ),
         )
 
     def as_flask(self) -> dict:
@@ -162,6 +169,7 @@ class Config:
             "PROVINCE_SIGNING_KEY": self.PROVINCE_SIGNING_KEY,
             "PROVINCE_EXPORT_DIR": self.PROVINCE_EXPORT_DIR,
             "STATION_DAILY_CAP_KG": self.STATION_DAILY_CAP_KG,
+            "LEADERBOARD_CACHE_SECONDS": self.LEADERBOARD_CACHE_SECONDS,
             "BENCH_ENDPOINTS": self.BENCH_ENDPOINTS and self.APP_ENV != "production",
             # Cookies: __Host- prefix and Secure only where HTTPS is guaranteed.
             "SESSION_COOKIE_NAME": "__Host-session" if production else "session",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -38,7 +38,14 @@ def leaderboard(args, board: str):
 
     Nicknames only; residents who opted out, and actions not credited, are left out. Ties go to whoever
     reached the value first. Districts rank by CO2e per active resident (fewer than 10: not ranked)."""
-    return leaderboards.standings(db.reads, current_user.user, board, args["period"], limit=args["limit"])
+    return leaderboards.standings(
+        db.reads,
+        current_user.user,
+        board,
+        args["period"],
+        limit=args["limit"],
+        cache_seconds=current_app.config["LEADERBOARD_CACHE_SECONDS"],
+    )
 
 
 @blp.route("/badges", methods=["GET"])

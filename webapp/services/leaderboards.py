@@ -5,15 +5,21 @@ values still get distinct, stable ranks. A rank is the count of listed rows in h
 over at most a few thousand bucket rows) plus those ahead inside the subject's own narrow bucket.
 Residents appear by nickname only (masked when it would reveal their login); districts by CO2e per
 active resident, suppressed under 10 residents as in the statistics.
+
+The top of a board is the same for every reader, so each process keeps it for `cache_seconds`
+(LEADERBOARD_CACHE_SECONDS, 2 by default): boards trail the actions by the projector's lag anyway.
+The reader's own place is always read fresh.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Board, BoardBucket, BoardScore, District, FamilyMember, GreenFamily, Role, User, utcnow
@@ -49,7 +55,7 @@ class Standings:
     me: Standing | None = None
 
 
-def reveals_login(user: User) -> bool:
+def reveals_login(user: User | Row) -> bool:
     """A nickname that contains the resident's phone number or e-mail address is never shown."""
     nickname = (user.nickname or "").strip().lower()
     if not nickname:
@@ -63,7 +69,7 @@ def reveals_login(user: User) -> bool:
     return False
 
 
-def display_name(user: User) -> str | None:
+def display_name(user: User | Row) -> str | None:
     return None if reveals_login(user) else user.nickname
 
 
@@ -141,25 +147,49 @@ def standings(
     *,
     limit: int = 20,
     now: dt.datetime | None = None,
+    cache_seconds: float = 0,
 ) -> Standings:
-    """The top of a board and the viewer's own place (even far outside the top)."""
+    """The top of a board (kept up to `cache_seconds` in this process) and the viewer's own place,
+    read fresh (even far outside the top)."""
     board = _check(board_name, period_name, limit)
     today = (now or utcnow()).astimezone(city_zone(session)).date()
     key = period_key(period_name, today)
     if board == Board.DISTRICT:
         items, me = _districts(session, viewer, key, limit)
     elif board == Board.TEAM:
-        items, me = _teams(session, viewer, key, limit)
+        items, me = _teams(session, viewer, key, limit, cache_seconds)
     else:
-        items, me = _residents(session, viewer, key, limit)
+        items, me = _residents(session, viewer, key, limit, cache_seconds)
     return Standings(board_name, period_name, key, items, me)
 
 
-def _residents(session: Session, viewer: User, key: str, limit: int) -> tuple[list[Standing], Standing | None]:
-    rows = session.execute(_top(Board.RESIDENT, key, limit, User).join(User, User.id == BoardScore.subject_id))
+# (board, period key, limit) -> (monotonic time it was read, [(subject_id, value, name)])
+_tops: dict[tuple[str, str, int], tuple[float, list[tuple[int, int, str | None]]]] = {}
+
+
+def _kept(key: tuple[str, str, int], seconds: float, read: Callable[[], list]) -> list[tuple[int, int, str | None]]:
+    """The top rows read within the last `seconds` in this process, else read now (0: always read)."""
+    now = time.monotonic()
+    found = _tops.get(key)
+    if seconds > 0 and found is not None and now - found[0] < seconds:
+        return found[1]
+    rows = read()
+    if seconds > 0:
+        _tops[key] = (now, rows)
+    return rows
+
+
+def _residents(
+    session: Session, viewer: User, key: str, limit: int, cache_seconds: float = 0
+) -> tuple[list[Standing], Standing | None]:
+    def read() -> list[tuple[int, int, str | None]]:
+        columns = (User.nickname, User.phone, User.email)  # what display_name reads, not the whole entity
+        rows = session.execute(_top(Board.RESIDENT, key, limit, *columns).join(User, User.id == BoardScore.subject_id))
+        return [(row.subject_id, int(row.value), display_name(row)) for row in rows]
+
     items = [
-        Standing(i, int(row.value), display_name(row.User), is_me=row.subject_id == viewer.id)
-        for i, row in enumerate(rows, 1)
+        Standing(i, value, name, is_me=subject_id == viewer.id)
+        for i, (subject_id, value, name) in enumerate(_kept((Board.RESIDENT.value, key, limit), cache_seconds, read), 1)
     ]
     me = None
     if viewer.role == Role.RESIDENT:
@@ -168,12 +198,20 @@ def _residents(session: Session, viewer: User, key: str, limit: int) -> tuple[li
     return items, me
 
 
-def _teams(session: Session, viewer: User, key: str, limit: int) -> tuple[list[Standing], Standing | None]:
-    rows = session.execute(
-        _top(Board.TEAM, key, limit, GreenFamily.name).join(GreenFamily, GreenFamily.id == BoardScore.subject_id)
-    )
+def _teams(
+    session: Session, viewer: User, key: str, limit: int, cache_seconds: float = 0
+) -> tuple[list[Standing], Standing | None]:
+    def read() -> list[tuple[int, int, str | None]]:
+        rows = session.execute(
+            _top(Board.TEAM, key, limit, GreenFamily.name).join(GreenFamily, GreenFamily.id == BoardScore.subject_id)
+        )
+        return [(row.subject_id, int(row.value), row.name) for row in rows]
+
     family_id = session.scalar(select(FamilyMember.family_id).where(FamilyMember.user_id == viewer.id))
-    items = [Standing(i, int(row.value), row.name, is_me=row.subject_id == family_id) for i, row in enumerate(rows, 1)]
+    items = [
+        Standing(i, value, name, is_me=subject_id == family_id)
+        for i, (subject_id, value, name) in enumerate(_kept((Board.TEAM.value, key, limit), cache_seconds, read), 1)
+    ]
     me = None
     if family_id is not None:
         rank, value, _listed = rank_of(session, Board.TEAM, key, family_id)

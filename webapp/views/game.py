@@ -3,7 +3,7 @@ leave, hand over), weekly recaps, the leaderboard opt-out, and the home page's g
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -64,7 +64,9 @@ def boards():
     period = request.args.get("period", "week")
     if board not in leaderboards.BOARDS or period not in leaderboards.PERIODS:
         abort(404)
-    result = leaderboards.standings(db.reads, current_user.user, board, period)
+    result = leaderboards.standings(
+        db.reads, current_user.user, board, period, cache_seconds=current_app.config["LEADERBOARD_CACHE_SECONDS"]
+    )
     return render_template(
         "game/leaderboards.html", result=result, boards=leaderboards.BOARDS, periods=leaderboards.PERIODS
     )
