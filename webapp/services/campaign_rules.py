@@ -36,6 +36,7 @@ from models import (
     utcnow,
 )
 
+from ..db import among
 from . import badges, budgets, ledger, projector, scoring
 from .actions import BACKDATING
 
@@ -181,7 +182,7 @@ def challenge_progress(session: Session, batch: projector.Batch) -> None:
         .join(Challenge, Challenge.action_type_id == Action.action_type_id)
         .join(Campaign, Campaign.id == Challenge.campaign_id)
         .where(
-            Action.id.in_(ids),
+            among(session, Action.id, ids),
             covers_moment(Action.occurred_at),
             covers_district(Action.district_id),
             ~exists().where(

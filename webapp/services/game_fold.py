@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import ActionStatus, Board, FamilyMember, GameProfile, GreenFamily, UserBadge, utcnow
 
+from ..db import among
 from . import badges, boards, game_state, projector
 from .boards import ALL
 from .city import city_zone
@@ -77,7 +78,7 @@ def _profiles(session: Session, batch: projector.Batch) -> dict[int, Replay]:
     )
     found = session.scalars(
         select(GameProfile)
-        .where(GameProfile.user_id.in_(ids))
+        .where(among(session, GameProfile.user_id, ids))
         .order_by(GameProfile.user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -121,7 +122,7 @@ def fold_batch(session: Session, batch: projector.Batch) -> None:
         for r in session.execute(
             select(FamilyMember.user_id, FamilyMember.family_id, GreenFamily.member_count)
             .join(GreenFamily, GreenFamily.id == FamilyMember.family_id)
-            .where(FamilyMember.user_id.in_(ids))
+            .where(among(session, FamilyMember.user_id, ids))
         )
     }
     members: dict[int, list[int]] = defaultdict(list)
@@ -135,7 +136,7 @@ def fold_batch(session: Session, batch: projector.Batch) -> None:
     held: dict[int, set[str]] = defaultdict(set)
     for uid, code in session.execute(
         select(UserBadge.user_id, UserBadge.badge_code).where(
-            UserBadge.user_id.in_(ids + [u for m in members.values() for u in m])
+            among(session, UserBadge.user_id, ids + [u for m in members.values() for u in m])
         )
     ):
         held[uid].add(code)

@@ -27,6 +27,7 @@ from models import (
     utcnow,
 )
 
+from ..db import among
 from . import projector
 from .boards import ALL
 from .statistics.sql import dialect_insert
@@ -78,7 +79,9 @@ def tallies(session: Session, user_ids: list[int]) -> dict[int, tuple[list[dt.da
         .select_from(Action)
         .join(ActionType, ActionType.id == Action.action_type_id)
         .where(
-            Action.user_id.in_(user_ids), Action.status == ActionStatus.CREDITED, projector.folded(session, Action.id)
+            among(session, Action.user_id, user_ids),
+            Action.status == ActionStatus.CREDITED,
+            projector.folded(session, Action.id),
         )
         .group_by(Action.user_id, Action.local_day, ActionType.code, ActionType.family)
     ).all()

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Action, EntryKind, LedgerEntry, Outbox, User, utcnow
 
+from ..db import among
+
 # "LCDZ-PRJ" in ASCII: the key of the fold's transaction lock (pg_locks shows it).
 FOLD_KEY = int.from_bytes(b"LCDZ-PRJ", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BATCH = 500
@@ -85,15 +87,15 @@ def fold(session: Session, limit: int = BATCH) -> int:
     action_ids = [r.action_id for r in rows if r.action_id is not None]
     entry_ids = [r.entry_id for r in rows if r.entry_id is not None]
     found = session.scalars(
-        select(Action).where(Action.id.in_(action_ids)).options(selectinload(Action.action_type))
+        select(Action).where(among(session, Action.id, action_ids)).options(selectinload(Action.action_type))
     ).all()
     actions = {a.id: a for a in found}
-    entries = {e.id: e for e in session.scalars(select(LedgerEntry).where(LedgerEntry.id.in_(entry_ids)))}
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_({a.user_id for a in found})))}
+    entries = {e.id: e for e in session.scalars(select(LedgerEntry).where(among(session, LedgerEntry.id, entry_ids)))}
+    users = {u.id: u for u in session.scalars(select(User).where(among(session, User.id, {a.user_id for a in found})))}
     batch = Batch([(actions.get(r.action_id), entries.get(r.entry_id)) for r in rows], users)
     for hook in ON_BATCH:
         hook(session, batch)
-    session.execute(delete(Outbox).where(Outbox.id.in_([r.id for r in rows])))
+    session.execute(delete(Outbox).where(among(session, Outbox.id, [r.id for r in rows])))
     session.flush()
     return len(rows)
 

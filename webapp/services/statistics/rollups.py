@@ -34,6 +34,7 @@ from models import (
 )
 from models.statistics import CITY, NO_DISTRICT
 
+from ...db import among
 from .. import city as city_service
 from .. import projector
 from . import subjects
@@ -134,7 +135,9 @@ def load_masks(session: Session, pairs: set[tuple[int, int]], names: set[str]) -
     years = sorted({y + d for _u, y in pairs for d in (-1, 0, 1)})
     m = StatMask.__table__.c
     rows = session.execute(
-        select(StatMask.__table__).where(m.user_id.in_(users), m.year.in_(years), m.subject.in_(sorted(names)))
+        select(StatMask.__table__).where(
+            among(session, m.user_id, users), m.year.in_(years), m.subject.in_(sorted(names))
+        )
     )
     for row in rows:
         months = [getattr(row, column) for column in MASK_COLUMNS]
@@ -158,13 +161,13 @@ def fold_batch(session: Session, batch: projector.Batch) -> None:
             for r in session.execute(
                 select(CarbonAccount.id, CarbonAccount.user_id, User.district_id)
                 .join(User, User.id == CarbonAccount.user_id)
-                .where(CarbonAccount.id.in_(accounts))
+                .where(among(session, CarbonAccount.id, accounts))
             )
         }
         firsts = dict(  # an account's first entry (one account's ids grow in commit order: its lock)
             session.execute(
                 select(LedgerEntry.account_id, func.min(LedgerEntry.id))
-                .where(LedgerEntry.account_id.in_(accounts))
+                .where(among(session, LedgerEntry.account_id, accounts))
                 .group_by(LedgerEntry.account_id)
             ).all()
         )
