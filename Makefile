@@ -78,8 +78,9 @@ translations: install
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
 
-## Every benchmark once at a small scale (SCALE=full: the issue's sizes, hours), on PostgreSQL;
-## writes docs/benchmarks.md (figures beside their goals, the date, the machine). Not part of `make test`.
+## Every benchmark once at a small scale (SCALE=full: the issue's sizes, about 70 minutes), on PostgreSQL;
+## writes docs/benchmarks.md (SCALE=full: docs/benchmarks-full.md), figures beside their goals, the date
+## and the machine. Not part of `make test`.
 SCALE ?= small
 bench: install-test
-	$(BIN)/python tests/benchmarks/run_all.py --scale $(SCALE)
+	$(BIN)/python tests/benchmarks/run_all.py --scale $(SCALE) --out docs/benchmarks$(if $(filter full,$(SCALE)),-full).md
