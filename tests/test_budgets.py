@@ -120,6 +120,7 @@ def test_budget_api_sets_lists_and_refuses_bad_input_with_the_field(session, api
             ({"month": "2026-12", "credits": 10}, "month"),
             ({"month": "2026-11", "credits": 10}, "month"),
             ({"month": "2027-01", "credits": -1}, "credits"),
+            ({"month": "2027-01", "credits": 2_000_000_001}, "credits"),
             ({"month": "2027-1", "credits": 10}, "month"),
             ({"month": "2027-01", "credits": 10, "policy": "block"}, "policy"),
         ]:

@@ -466,6 +466,8 @@ def test_campaign_budget_api(session, api, make_user, resident):
         for body, field in [
             ({"campaign_id": "x", "credits": 10}, "campaign_id"),
             ({"campaign_id": spare.id, "credits": -1}, "credits"),
+            ({"campaign_id": spare.id, "credits": 79342229146059866112}, "credits"),  # the fuzzer's, past int4
+            ({"campaign_id": 2**31, "credits": 10}, "campaign_id"),
             ({"campaign_id": spare.id, "credits": 10, "policy": "block"}, "policy"),
             ({"campaign_id": run.id, "credits": 10}, "campaign_id"),  # it has one already
         ]:
@@ -483,7 +485,11 @@ def test_campaign_budget_api(session, api, make_user, resident):
             2000,
             "notify",
         )
-        for body, field in [({"credits": -1}, "credits"), ({"credits": 5, "policy": "block"}, "policy")]:
+        for body, field in [
+            ({"credits": -1}, "credits"),
+            ({"credits": 79342229146059866112}, "credits"),
+            ({"credits": 5, "policy": "block"}, "policy"),
+        ]:
             refused = admin.put(f"{API}/campaigns/{budget_id}", json=body)
             assert refused.status_code == 422 and fields_of(refused) == [field], refused.get_json()
         assert admin.put(f"{API}/campaigns/{budget_id + 1000}", json={"credits": 5}).status_code == 404
@@ -507,7 +513,11 @@ def test_city_budget_change_and_delete_api(session, api, make_user):
         changed = admin.put(f"{API}/{budget_id}", json={"credits": 700, "policy": "damp"})
         assert changed.status_code == 200, changed.get_json()
         assert (changed.get_json()["credits"], changed.get_json()["policy"]) == (700, "damp")
-        for body, field in [({"credits": -1}, "credits"), ({"credits": 5, "policy": "block"}, "policy")]:
+        for body, field in [
+            ({"credits": -1}, "credits"),
+            ({"credits": 79342229146059866112}, "credits"),
+            ({"credits": 5, "policy": "block"}, "policy"),
+        ]:
             refused = admin.put(f"{API}/{budget_id}", json=body)
             assert refused.status_code == 422 and fields_of(refused) == [field], refused.get_json()
         for refused in (admin.put(f"{API}/{past.id}", json={"credits": 5}), admin.delete(f"{API}/{past.id}")):
@@ -536,6 +546,7 @@ def test_budget_pages_set_edit_and_remove_a_campaign_budget(session, app, make_u
         for bad in (
             {"campaign_id": run.id, "credits": 0, "policy": "notify"},
             {"campaign_id": run.id, "credits": -5, "policy": "notify"},
+            {"campaign_id": run.id, "credits": 2_000_000_001, "policy": "notify"},
             {"campaign_id": "x", "credits": 10, "policy": "notify"},
             {"campaign_id": run.id, "credits": 10, "policy": "block"},
         ):

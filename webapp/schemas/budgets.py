@@ -4,10 +4,13 @@ from marshmallow import Schema, fields, validate
 
 from models import BudgetPolicy
 
+from ..routing import ROW_ID_MAX
+from ..services.budgets import MAX_CREDITS
+
 
 class BudgetIn(Schema):
     month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
-    credits = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    credits = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_CREDITS))
     policy = fields.Enum(BudgetPolicy, by_value=True, load_default=BudgetPolicy.NOTIFY)
 
 
@@ -41,12 +44,12 @@ class BudgetStatusOut(PaceOut):
 
 
 class BudgetChangeIn(Schema):
-    credits = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    credits = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_CREDITS))
     policy = fields.Enum(BudgetPolicy, by_value=True, load_default=BudgetPolicy.NOTIFY)
 
 
 class CampaignBudgetIn(BudgetChangeIn):
-    campaign_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    campaign_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=ROW_ID_MAX))
 
 
 class CampaignBudgetOut(PaceOut):

@@ -38,6 +38,7 @@ from models import (
 
 from ..errors import Invalid, NotFound
 from ..messages import N_
+from ..routing import ROW_ID_MAX
 from . import projector
 from .accounts import audit
 from .actions import BACKDATING
@@ -46,6 +47,7 @@ from .settlement import current_month, month
 from .statistics.sql import upsert
 
 ISSUED_KINDS = (EntryKind.EARN, EntryKind.BONUS)
+MAX_CREDITS = 2_000_000_000  # the column is a PostgreSQL integer
 Z95 = 1.96
 LEVELS = ("80", "100", "forecast")
 ISSUANCE = (CampaignIssuance.__table__, ("campaign_id", "day"), ("actions", "boost", "bonus"))
@@ -54,6 +56,8 @@ ISSUANCE = (CampaignIssuance.__table__, ("campaign_id", "day"), ("actions", "boo
 def _check_credits(credits: int) -> None:
     if credits <= 0:
         raise Invalid.field("credits", N_("The budget must be a positive number of credits."))
+    if credits > MAX_CREDITS:
+        raise Invalid.field("credits", N_("A budget is at most 2,000,000,000 credits."))
 
 
 def set_budget(
@@ -104,7 +108,7 @@ def _add_once(session: Session, budget: CreditBudget | CampaignBudget, field: st
 
 
 def _open_campaign(session: Session, campaign_id: int, now: dt.datetime) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
+    campaign = session.get(Campaign, campaign_id) if 0 < campaign_id <= ROW_ID_MAX else None
     if campaign is None:
         raise NotFound(N_("No such campaign."))
     if campaign.status == CampaignStatus.CANCELLED or campaign.effective_end <= now:
