@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from models import Action, ActionStatus, Campaign, CampaignStatus, Notice, NoticeKind, utcnow
 
 from . import accounts, notices
-from .campaign_rules import effective_end
 
 REMIND_BEFORE = dt.timedelta(hours=24)
 BASELINE = dt.timedelta(weeks=4)
@@ -142,7 +141,7 @@ class Participation:
 def participation(session: Session, campaign: Campaign, now: dt.datetime | None = None) -> Participation:
     """The campaign so far against the four weeks before it started."""
     now = now or utcnow()
-    end = min(now, effective_end(campaign))
+    end = min(now, campaign.effective_end)
     return Participation(
         during=totals(session, campaign, campaign.starts_at, end),
         before=totals(session, campaign, campaign.starts_at - BASELINE, campaign.starts_at),

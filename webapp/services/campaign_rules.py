@@ -65,10 +65,6 @@ def covers_district(district_id: int | ColumnElement | None) -> ColumnElement[bo
     )
 
 
-def effective_end(campaign: Campaign) -> dt.datetime:
-    return campaign.effective_end
-
-
 def campaign_boost(session: Session, user: User, action_type: ActionType, occurred_at: dt.datetime) -> scoring.Boost:
     """The highest multiplier among campaigns covering the moment, type and district; ties name them all.
     At x1 once the month's `damp` budget is damped; a campaign damped by its own budget is left out, so
@@ -111,7 +107,7 @@ def credited_count(session: Session, challenge: Challenge, user_id: int) -> int:
             Action.action_type_id == challenge.action_type_id,
             Action.status == ActionStatus.CREDITED,
             Action.occurred_at >= campaign.starts_at,
-            Action.occurred_at < effective_end(campaign),
+            Action.occurred_at < campaign.effective_end,
         )
     )
 
@@ -204,7 +200,7 @@ def challenge_progress(session: Session, batch: projector.Batch) -> None:
                 Action.action_type_id == challenge.action_type_id,
                 Action.status == ActionStatus.CREDITED,
                 Action.occurred_at >= campaign.starts_at,
-                Action.occurred_at < effective_end(campaign),
+                Action.occurred_at < campaign.effective_end,
             )
             .group_by(Action.user_id)
             .having(func.count(Action.id) >= challenge.count)
@@ -242,7 +238,7 @@ def award_completed_challenges(session: Session, now: dt.datetime | None = None)
                     Action.action_type_id == challenge.action_type_id,
                     Action.status == ActionStatus.CREDITED,
                     Action.occurred_at >= campaign.starts_at,
-                    Action.occurred_at < effective_end(campaign),
+                    Action.occurred_at < campaign.effective_end,
                     covers_district(Action.district_id),
                     ~exists().where(
                         ChallengeCompletion.challenge_id == challenge.id, ChallengeCompletion.user_id == Action.user_id
