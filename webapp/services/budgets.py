@@ -50,7 +50,7 @@ ISSUED_KINDS = (EntryKind.EARN, EntryKind.BONUS)
 MAX_CREDITS = 2_000_000_000  # the column is a PostgreSQL integer
 Z95 = 1.96
 LEVELS = ("80", "100", "forecast")
-ISSUANCE = (CampaignIssuance.__table__, ("campaign_id", "day"), ("actions", "boost", "bonus"))
+EVERY_DAY = dt.date(1970, 1, 1)  # a rebuild's `since` that takes every row
 
 
 def _check_credits(credits: int) -> None:
@@ -213,8 +213,19 @@ def pace(
     return Pace(issued, share, elapsed, total, point, low, high, over, reached)
 
 
+class _PaceFigures:
+    """The pace's figures read as the holder's own (the API's fields and the templates read them so)."""
+
+    pace: Pace
+
+    def __getattr__(self, name: str):
+        if name == "pace":
+            raise AttributeError(name)
+        return getattr(self.pace, name)
+
+
 @dataclass(frozen=True)
-class Status:
+class Status(_PaceFigures):
     """The city's budget for the current month."""
 
     id: int
@@ -223,11 +234,6 @@ class Status:
     policy: BudgetPolicy
     pace: Pace
     damped_at: dt.datetime | None = None
-
-    def __getattr__(self, name: str):  # the pace's figures read as the status's own (the API's fields)
-        if name == "pace":
-            raise AttributeError(name)
-        return getattr(self.pace, name)
 
     @property
     def days_in_month(self) -> int:
@@ -286,7 +292,7 @@ def status(session: Session, now: dt.datetime) -> Status | None:
 
 
 @dataclass(frozen=True)
-class CampaignSpend:
+class CampaignSpend(_PaceFigures):
     """A campaign's budget against what the campaign has added so far (boosts and bonuses)."""
 
     id: int  # the budget's
@@ -297,11 +303,6 @@ class CampaignSpend:
     bonus: int
     pace: Pace
     damped_at: dt.datetime | None = None
-
-    def __getattr__(self, name: str):
-        if name == "pace":
-            raise AttributeError(name)
-        return getattr(self.pace, name)
 
     @property
     def campaign_id(self) -> int:
@@ -316,7 +317,7 @@ def campaign_issuance(session: Session, campaign_id: int) -> dict[dt.date, tuple
 
 
 def campaign_spend(session: Session, budget: CampaignBudget, now: dt.datetime) -> CampaignSpend:
-    campaign = session.get(Campaign, budget.campaign_id)
+    campaign = budget.campaign
     per_day = campaign_issuance(session, campaign.id)
     days = {day: boost + bonus for day, (boost, bonus) in per_day.items()}
     return CampaignSpend(
@@ -467,22 +468,38 @@ def _post(session: Session, admins: list[int], period: str, levels: tuple[str, .
     return written
 
 
+class _Issuance:
+    """stat_campaigns rows being summed: (campaign, city day) -> actions, boost, bonus."""
+
+    def __init__(self) -> None:
+        self.sums: dict[tuple[int, dt.date], list[int]] = {}
+
+    def boost(self, campaign_ids, day: dt.date, credits: int) -> None:
+        for campaign_id in campaign_ids or ():
+            row = self.sums.setdefault((campaign_id, day), [0, 0, 0])
+            row[0] += 1
+            row[1] += credits
+
+    def bonus(self, campaign_id: int, day: dt.date, credits: int) -> None:
+        self.sums.setdefault((campaign_id, day), [0, 0, 0])[2] += credits
+
+    def rows(self) -> list[dict]:
+        """The rows in key order, rows of zeros left out."""
+        return [
+            {"campaign_id": c, "day": d, "actions": a, "boost": b, "bonus": n}
+            for (c, d), (a, b, n) in sorted(self.sums.items())
+            if a or b or n
+        ]
+
+
 def fold_campaigns(session: Session, batch: projector.Batch) -> None:
     """projector.ON_BATCH: what each campaign added, per city day: the boost of credited actions that
     name it (credits above CO2e: a multiplier of 1 or a cap that bit add nothing) and its challenges'
     bonus entries. One read of the bonuses' challenges, one upsert."""
-    sums: dict[tuple[int, dt.date], list[int]] = {}
-
-    def add(key: tuple[int, dt.date], actions: int = 0, boost: int = 0, bonus: int = 0) -> None:
-        row = sums.setdefault(key, [0, 0, 0])
-        row[0] += actions
-        row[1] += boost
-        row[2] += bonus
-
+    issuance = _Issuance()
     for action in batch.actions:
         if action.status == ActionStatus.CREDITED and action.credits > action.co2e_grams:
-            for campaign_id in action.campaign_ids or ():
-                add((campaign_id, action.local_day), actions=1, boost=action.credits - action.co2e_grams)
+            issuance.boost(action.campaign_ids, action.local_day, action.credits - action.co2e_grams)
     bonuses = [e for e in batch.entries if e.kind == EntryKind.BONUS and e.cause_type == "challenge"]
     if bonuses:
         zone = city_zone(session)
@@ -493,53 +510,42 @@ def fold_campaigns(session: Session, batch: projector.Batch) -> None:
         )
         for entry in bonuses:
             if entry.cause_id in owner:
-                add((owner[entry.cause_id], entry.created_at.astimezone(zone).date()), bonus=entry.amount)
-    table, keys, measures = ISSUANCE
-    rows = [{"campaign_id": c, "day": d, "actions": a, "boost": b, "bonus": n} for (c, d), (a, b, n) in sums.items()]
-    upsert(session, table, rows, keys, add=measures)
+                issuance.bonus(owner[entry.cause_id], entry.created_at.astimezone(zone).date(), entry.amount)
+    upsert(
+        session, CampaignIssuance.__table__, issuance.rows(), ("campaign_id", "day"), add=("actions", "boost", "bonus")
+    )
 
 
-def rebuilt_issuance(session: Session, first: dt.date | None = None) -> set[tuple]:
-    """`stat_campaigns` rows from city day `first` on, recomputed from the raw actions and ledger entries
-    (rows of zeros left out)."""
-    first = first or dt.date(1970, 1, 1)
-    zone = city_zone(session)
-    sums: dict[tuple[int, dt.date], list[int]] = {}
+def _rebuilt(session: Session, first: dt.date) -> _Issuance:
+    """`stat_campaigns` from city day `first` on, recomputed from the raw actions and ledger entries."""
+    issuance = _Issuance()
     boosted = session.execute(
         select(Action.campaign_ids, Action.local_day, Action.credits - Action.co2e_grams).where(
             Action.status == ActionStatus.CREDITED, Action.credits > Action.co2e_grams, Action.local_day >= first
         )
     )
     for ids, day, boost in boosted:
-        for campaign_id in ids or ():
-            row = sums.setdefault((campaign_id, day), [0, 0, 0])
-            row[0] += 1
-            row[1] += boost
-    since = dt.datetime.combine(first, dt.time(), zone) if first.year > 1970 else dt.datetime(1970, 1, 2, tzinfo=dt.UTC)
+        issuance.boost(ids, day, boost)
+    zone = city_zone(session)
     bonuses = session.execute(
         select(Challenge.campaign_id, LedgerEntry.created_at, LedgerEntry.amount)
         .join(Challenge, Challenge.id == LedgerEntry.cause_id)
         .where(
             LedgerEntry.kind == EntryKind.BONUS,
             LedgerEntry.cause_type == "challenge",
-            LedgerEntry.created_at >= since - dt.timedelta(days=1),
+            LedgerEntry.created_at >= dt.datetime.combine(first, dt.time(), zone),  # city midnight of `first`
         )
     )
     for campaign_id, created_at, amount in bonuses:
-        day = created_at.astimezone(zone).date()
-        if day >= first:
-            sums.setdefault((campaign_id, day), [0, 0, 0])[2] += amount
-    return {(c, d, a, b, n) for (c, d), (a, b, n) in sums.items() if a or b or n}
+        issuance.bonus(campaign_id, created_at.astimezone(zone).date(), amount)
+    return issuance
 
 
 def rebuild_issuance(session: Session, since: dt.date | None = None) -> None:
     """Make `stat_campaigns` equal to the raw rows again from `since` on (part of the roll-up rebuild)."""
-    first = since or dt.date(1970, 1, 1)
+    first = since or EVERY_DAY
     session.execute(delete(CampaignIssuance).where(CampaignIssuance.day >= first))
-    rows = [
-        {"campaign_id": c, "day": d, "actions": a, "boost": b, "bonus": n}
-        for c, d, a, b, n in sorted(rebuilt_issuance(session, first))
-    ]
+    rows = _rebuilt(session, first).rows()
     if rows:
         session.execute(insert(CampaignIssuance), rows)
 
@@ -552,7 +558,7 @@ def issuance_differences(session: Session) -> list[str]:
         for r in session.execute(select(t.campaign_id, t.day, t.actions, t.boost, t.bonus))
         if r.actions or r.boost or r.bonus
     }
-    rebuilt = rebuilt_issuance(session)
+    rebuilt = {tuple(row.values()) for row in _rebuilt(session, EVERY_DAY).rows()}
     return [f"stat_campaigns: folded {row}, not in the rebuild" for row in sorted(folded - rebuilt)] + [
         f"stat_campaigns: rebuilt {row}, not folded" for row in sorted(rebuilt - folded)
     ]
