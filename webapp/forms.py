@@ -121,14 +121,15 @@ class BudgetForm(BudgetChangeForm):
     month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), Length(max=7)])
 
 
-CAMPAIGN_POLICIES = _policies(
-    _l("Notify; once the forecast exceeds the budget, this campaign's multipliers stop (base credits continue)")
-)
-
-
-class CampaignBudgetForm(BudgetChangeForm):
-    campaign_id = SelectField(_l("Campaign"), coerce=int, validators=[DataRequired()], validate_choice=False)
+class CampaignBudgetChangeForm(BudgetChangeForm):
+    """A campaign budget's figure: damping stops that campaign's multipliers, not every campaign's."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.policy.choices = CAMPAIGN_POLICIES
+        self.policy.choices = _policies(
+            _l("Notify; once the forecast exceeds the budget, this campaign's multipliers stop (base credits continue)")
+        )
+
+
+class CampaignBudgetForm(CampaignBudgetChangeForm):
+    campaign_id = SelectField(_l("Campaign"), coerce=int, validators=[DataRequired()], validate_choice=False)

@@ -15,9 +15,9 @@ from ..api.common import decode_cursor, encode_cursor
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import (
-    CAMPAIGN_POLICIES,
     BudgetChangeForm,
     BudgetForm,
+    CampaignBudgetChangeForm,
     CampaignBudgetForm,
     EmptyForm,
     FactorVersionForm,
@@ -196,23 +196,17 @@ def _budgets_page(form: BudgetForm, campaign_form: CampaignBudgetForm, status: i
     ), status
 
 
-BUDGET_KINDS = {"month": CreditBudget, "campaign": CampaignBudget}
-
-
-def _change_form(model: type, **kwargs) -> BudgetChangeForm:
-    form = BudgetChangeForm(**kwargs)
-    if model is CampaignBudget:
-        form.policy.choices = CAMPAIGN_POLICIES
-    return form
+# kind in the URL -> (the budget's model, the form that changes it)
+BUDGET_KINDS = {"month": (CreditBudget, BudgetChangeForm), "campaign": (CampaignBudget, CampaignBudgetChangeForm)}
 
 
 @bp.route("/budgets/<kind>/<int:budget_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def budget_edit(kind: str, budget_id: int):
     """Change a budget still running or to come; a past month's or an ended campaign's is the record."""
-    model = BUDGET_KINDS.get(kind) or abort(404)
+    model, change_form = BUDGET_KINDS.get(kind) or abort(404)
     budget = db.session.get(model, budget_id) or abort(404)
-    form = _change_form(model, obj=budget)
+    form = change_form(obj=budget)
     outcome = _saved(
         form,
         lambda: budgets.change_budget(
@@ -230,7 +224,7 @@ def budget_edit(kind: str, budget_id: int):
 @bp.route("/budgets/<kind>/<int:budget_id>/delete", methods=["POST"])
 @roles_required(Role.ADMIN)
 def budget_delete(kind: str, budget_id: int):
-    model = BUDGET_KINDS.get(kind) or abort(404)
+    model, change_form = BUDGET_KINDS.get(kind) or abort(404)
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
@@ -239,7 +233,7 @@ def budget_delete(kind: str, budget_id: int):
     except DomainError as error:
         budget = db.session.get(model, budget_id) or abort(error.status)
         show_error(form, error)
-        edit = _change_form(model, obj=budget, formdata=None)
+        edit = change_form(obj=budget, formdata=None)
         return render_template(
             "admin/budget_edit.html", form=edit, budget=budget, kind=kind, delete_form=form
         ), error.status

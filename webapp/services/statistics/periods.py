@@ -140,10 +140,6 @@ def _as_period(first: dt.date, last: dt.date) -> tuple[str, dt.date] | None:
     return None
 
 
-def _month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
 def bit_of(day: dt.date) -> int:
     return 1 << (day.day - 1)
 
@@ -177,7 +173,7 @@ class ActiveDays:
     def any_in(self, first: dt.date, last: dt.date) -> bool:
         """Whether a day from `first` to `last` is active: one mask test per month the span touches."""
         while first <= last:
-            end = last if (first.year, first.month) == (last.year, last.month) else _month_end(first)
+            end = min(last, period_end("m", first))
             months = self.years.get(first.year)
             span = ((1 << (end.day - first.day + 1)) - 1) << (first.day - 1)
             if months and months[first.month - 1] & span:
