@@ -15,13 +15,18 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 
+def dialect_of(executor: Any) -> str:
+    """The database's name ("postgresql", "sqlite") behind a Session or a Connection."""
+    bind = executor.get_bind() if hasattr(executor, "get_bind") else executor
+    return bind.dialect.name
+
+
 def among(session: Session, column: Any, values: Iterable) -> ColumnElement[bool]:
     """`column IN values`. On PostgreSQL one array parameter (`= ANY(:p::type[])`): a fold's thousands of
     ids then make neither a statement with one placeholder each, which the driver builds and parses and
     the server plans anew for every batch, nor one SQL text per list length."""
     values = sorted(set(values))
-    bind = session.get_bind() if hasattr(session, "get_bind") else session  # a Session or a Connection
-    if bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
 

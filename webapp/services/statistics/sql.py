@@ -10,13 +10,10 @@ from sqlalchemy import Date, Integer, Row, Table, bindparam, cast, extract, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
+from ...db import dialect_of
+
 BATCH = 1000
 UNNEST_BATCH = 10_000  # rows per statement when the parameters are arrays
-
-
-def dialect_of(executor: Any) -> str:
-    bind = executor.get_bind() if hasattr(executor, "get_bind") else executor
-    return bind.dialect.name
 
 
 def insert_for(dialect: str):
