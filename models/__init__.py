@@ -33,7 +33,7 @@ from .partners import Partner, PartnerKind, PartnerSignature
 from .projector import Outbox
 from .province import ProvinceDelivery
 from .stations import Station, StationDeposit
-from .statistics import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations
+from .statistics import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations, StatReturns
 
 __all__ = [
     "STAFF_ROLES",
@@ -92,6 +92,7 @@ __all__ = [
     "StatMask",
     "StatReach",
     "StatRegistrations",
+    "StatReturns",
     "Station",
     "StationDeposit",
     "User",

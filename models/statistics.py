@@ -23,6 +23,8 @@ from .ledger import LedgerEntry
 CITY = 0
 NO_DISTRICT = -1
 MONTHS = range(1, 13)
+LONG_AGO = dt.date(1970, 1, 1)  # StatReturns: no previous active day within RETURNS_HORIZON
+RETURNS_HORIZON = 365
 
 
 class StatActions(Base):
@@ -86,6 +88,25 @@ class StatActive(Base):
     r7: Mapped[int] = mapped_column(Integer, default=0)
     r30: Mapped[int] = mapped_column(Integer, default=0)
     r365: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatReturns(Base):
+    """Each active day of a resident ("*") beside their previous active day, counted by the period
+    ("d" or "m") of each: `kind`/`start` for the day, `prev_kind`/`prev_start` for the previous one.
+
+    The residents active at all in a window of up to 366 days are its active days whose previous
+    active day is earlier than the window (one per resident: their first day in it). A first day,
+    or one more than 365 days after the previous, has LONG_AGO as its previous day.
+    """
+
+    __tablename__ = "stat_returns"
+
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    prev_kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    prev_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    district_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    residents: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatMask(Base):

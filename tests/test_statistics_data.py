@@ -29,6 +29,7 @@ from models import (
     StatMask,
     StatReach,
     StatRegistrations,
+    StatReturns,
     User,
 )
 from webapp.errors import DomainError
@@ -38,7 +39,7 @@ from webapp.services.actions import ActionInput
 ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 TYPES = ["bus", "bike_own", "walk", "car", "taxi", "nev_car", "waste_paper", "waste_kitchen", "buy_own_bag", "buy_led"]
 DISTRICTS = ["371402", "371403", "371422"]
-ROLLUP_TABLES = [StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations]
+ROLLUP_TABLES = [StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations, StatReturns]
 
 
 def shanghai(*args) -> dt.datetime:

@@ -14,6 +14,8 @@ import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from models.statistics import LONG_AGO, RETURNS_HORIZON
+
 DAY = dt.timedelta(days=1)
 KINDS = ("d", "w", "m", "y")  # day, ISO week, month, year
 TO_DATE = {"w": "fw", "m": "fm", "y": "fy"}  # residents whose first active day in the period is `start`
@@ -244,3 +246,19 @@ def rolling_changes(days: ActiveDays, day: dt.date) -> dict[dt.date, dict[str, i
             add(before + span if after is None else min(before + span, after), column, 1)
             add(day, column, -1)
     return {on: change for on, change in changes.items() if any(change.values())}
+
+
+def return_changes(days: ActiveDays, day: dt.date) -> list[tuple[dt.date, dt.date, int]]:
+    """How the (active day, previous active day) pairs move when `day` becomes active (it was not).
+
+    `day` pairs with the closest active day before it, and the closest one after it pairs with `day`
+    instead of that one. A previous day more than RETURNS_HORIZON days back is LONG_AGO, so that only
+    the masks of a year either side are ever needed (as for the rolling counts).
+    """
+    before = days.nearest(day, -1, RETURNS_HORIZON) or LONG_AGO
+    changes = [(day, before, 1)]
+    after = days.nearest(day, +1, RETURNS_HORIZON)
+    if after is not None:
+        was = before if (after - before).days <= RETURNS_HORIZON else LONG_AGO
+        changes += [(after, was, -1), (after, day, 1)]
+    return changes

@@ -1,8 +1,9 @@
 """Distinct residents behind a cell (subject, district, window), exact where it matters, cheaply.
 
 A window that is exactly one calendar period is a lookup; for "anyone active" so is any 7-, 30- or
-365-day window (the rolling counts) and any window from the start of a year, month or week (the sum
-of residents whose first active day in it falls on each day). Otherwise the largest count of any whole
+365-day window (the rolling counts), any window from the start of a year, month or week (the sum
+of residents whose first active day in it falls on each day), and any other window of up to 366
+days (its active days whose previous active day is earlier, stat_returns). Otherwise the largest count of any whole
 period inside the window is a lower bound: at or above the threshold the cell is safe and no more
 is read. Only the cells left undecided (the small ones) are counted exactly from the day masks.
 """
@@ -19,10 +20,11 @@ from sqlalchemy import Integer, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from models import StatActive, StatMask, StatReach
+from models import StatActive, StatMask, StatReach, StatReturns
+from models.statistics import RETURNS_HORIZON
 
 from . import subjects
-from .periods import ROLLING, ROLLING_COLUMNS, TO_DATE, Window, full_month_bits
+from .periods import DAY, ROLLING, ROLLING_COLUMNS, TO_DATE, Window, full_month_bits, period_start
 
 MASKS = StatMask.__table__.c
 
@@ -53,11 +55,15 @@ def in_window(window: Window) -> ColumnElement:
 
 
 def count_exact(session: Session, cells: Iterable[Cell]) -> dict[Cell, int]:
-    """COUNT(DISTINCT resident) per cell from the masks (one query per window)."""
+    """COUNT(DISTINCT resident) per cell: "*" over up to 366 days from stat_returns, the rest from the
+    masks (one query per window)."""
+    cells = list(cells)
+    returning = [c for c in cells if _returns_count(c)]
+    found: dict[Cell, int] = _returns(session, returning) if returning else {}
     by_window: dict[Window, list[Cell]] = defaultdict(list)
     for cell in cells:
-        by_window[cell.window].append(cell)
-    found: dict[Cell, int] = {}
+        if cell not in found:
+            by_window[cell.window].append(cell)
     for window, group in by_window.items():
         wanted = {(c.subject, c.district_key) for c in group}
         one_year = window.first.year == window.last.year  # then a resident has one row per cell
@@ -155,6 +161,34 @@ def _to_date(session: Session, cells: list[Cell]) -> dict[Cell, int]:
     return found
 
 
+def _returns_count(cell: Cell) -> bool:
+    return cell.subject == subjects.ALL and cell.window.days <= RETURNS_HORIZON + 1
+
+
+def _returns(session: Session, cells: list[Cell]) -> dict[Cell, int]:
+    """ "*" over a window [a, b] of up to 366 days: the active days in it whose previous active day is
+    before a. Whole months of days and months of previous days are read as month rows, so a window
+    reads about 40 rows per month it touches and per district, whatever the number of residents."""
+    r = StatReturns
+    found = {}
+    for window in {c.window for c in cells}:
+        month = period_start("m", window.first)
+        before = or_(
+            and_(r.prev_kind == "m", r.prev_start < month),
+            and_(r.prev_kind == "d", r.prev_start.between(month, window.first - DAY)),
+        )
+        days = or_(*[and_(r.kind == kind, r.start.between(low, high)) for kind, low, high in window.segments()])
+        keys = {c.district_key for c in cells if c.window == window}
+        rows = session.execute(
+            select(r.district_key, func.sum(r.residents))
+            .where(days, before, r.district_key.in_(keys))
+            .group_by(r.district_key)
+        )
+        counts = dict(rows.all())
+        found.update({c: int(counts.get(c.district_key) or 0) for c in cells if c.window == window})
+    return found
+
+
 def _lower_bounds(session: Session, window: Window, cells: list[Cell]) -> dict[tuple[str, int], int]:
     """The largest period count inside the window, per (subject, district)."""
     ranges = []
@@ -181,6 +215,8 @@ def residents(session: Session, cells: Iterable[Cell], threshold: int) -> dict[C
     found.update(_rolling(session, rolling) if rolling else {})
     to_date = [c for c in cells if c not in found and c.subject == subjects.ALL and c.window.to_date()]
     found.update(_to_date(session, to_date) if to_date else {})
+    returning = [c for c in cells if c not in found and _returns_count(c)]
+    found.update(_returns(session, returning) if returning else {})
     by_window: dict[Window, list[Cell]] = defaultdict(list)
     for cell in cells:
         if cell not in found:

@@ -10,6 +10,8 @@ adding twice. With `since` = yesterday it reads the last week of raw rows, the l
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
@@ -39,9 +41,10 @@ from models import (
     StatMask,
     StatReach,
     StatRegistrations,
+    StatReturns,
     User,
 )
-from models.statistics import CITY, NO_DISTRICT
+from models.statistics import CITY, LONG_AGO, NO_DISTRICT, RETURNS_HORIZON
 
 from .. import budgets, projector
 from . import staging, subjects
@@ -60,14 +63,18 @@ from .sql import (
 )
 from .staging import ENTRIES, FACTS, NEXT
 
+log = logging.getLogger(__name__)
 BEGINNING = dt.date(1970, 1, 1)
 FAR = dt.date(9999, 12, 31)
 # stat_masks first, as the projector writes them
-ROLLUP_TABLES = "stat_masks, stat_registrations, stat_ledger, stat_reach, stat_active, stat_actions, stat_campaigns"
+ROLLUP_TABLES = (
+    "stat_masks, stat_registrations, stat_ledger, stat_reach, stat_active, stat_returns, stat_actions, stat_campaigns"
+)
 
 
-def refresh_rollups(session: Session, since: dt.date | None = None) -> None:
-    """Make every roll-up equal to a direct aggregate of the raw rows again, from `since` on.
+def refresh_rollups(session: Session, since: dt.date | None = None) -> dict[str, float]:
+    """Make every roll-up equal to a direct aggregate of the raw rows again, from `since` on; returns
+    the seconds each step took (also logged).
 
     The projector's backlog is folded first, in this transaction and under its lock, so that no row is
     counted by the rebuild and again by a later fold (the caller runs it in one snapshot on PostgreSQL).
@@ -82,24 +89,34 @@ def refresh_rollups(session: Session, since: dt.date | None = None) -> None:
     for table in (FACTS, ENTRIES, NEXT):
         table.drop(connection, checkfirst=True)
         table.create(connection)
+    year_ago = min(period_start("m", first) - dt.timedelta(days=max(ROLLING)), period_start("y", first))
+    steps = [
+        ("registrations", lambda: _registrations(session)),
+        ("entries", lambda: staging.stage_entries(session, first, dialect)),
+        ("facts", lambda: staging.stage_facts(session, year_ago, period_start("w", first))),
+        ("action sums", lambda: _action_sums(session, first, dialect)),
+        ("ledger sums", lambda: _ledger_sums(session, first, dialect)),
+        ("masks", lambda: _masks(session, first, dialect)),
+        ("reach", lambda: _reach(session, first, dialect)),
+        ("active", lambda: _active(session, first, dialect)),
+        ("returns", lambda: _returns(session, first, dialect)),
+        ("campaigns", lambda: budgets.rebuild_issuance(session, since)),
+    ]
+    if dialect == "postgresql":
+        if since is None:  # a resident's rows of one subject and year side by side: window counts read few pages
+            steps.append(("cluster", lambda: session.execute(text("CLUSTER stat_masks USING pk_stat_masks"))))
+        steps.append(("analyze", lambda: session.execute(text(f"ANALYZE {ROLLUP_TABLES}"))))
+    timings: dict[str, float] = {}
     try:
-        _registrations(session)
-        staging.stage_entries(session, first, dialect)
-        year_ago = min(period_start("m", first) - dt.timedelta(days=max(ROLLING)), period_start("y", first))
-        staging.stage_facts(session, year_ago, period_start("w", first))
-        _action_sums(session, first, dialect)
-        _ledger_sums(session, first, dialect)
-        _masks(session, first, dialect)
-        _reach(session, first, dialect)
-        _active(session, first, dialect)
-        budgets.rebuild_issuance(session, since)
+        for name, step in steps:
+            started = time.perf_counter()
+            step()
+            timings[name] = time.perf_counter() - started
     finally:
         for table in (FACTS, ENTRIES, NEXT):
             table.drop(connection)
-    if dialect == "postgresql":
-        if since is None:  # a resident's rows of one subject and year side by side: window counts read few pages
-            session.execute(text("CLUSTER stat_masks USING pk_stat_masks"))
-        session.execute(text(f"ANALYZE {ROLLUP_TABLES}"))
+    log.info("refresh_rollups since %s: %s", since, ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    return timings
 
 
 def _registrations(session: Session) -> None:
@@ -299,11 +316,11 @@ def _active(session: Session, first: dt.date, dialect: str) -> None:
     per_district = select(f.district_key, f.user_id, f.day).where(everyone)
     citywide = select(const(CITY, Integer).label("district_key"), f.user_id, f.day).where(everyone).distinct()
     for source in (per_district.subquery(), citywide.subquery()):
-        next_day = func.lead(source.c.day).over(
-            partition_by=[source.c.district_key, source.c.user_id], order_by=source.c.day
-        )
-        columns = ["district_key", "day", "next_day"]
-        session.execute(NEXT.insert().from_select(columns, select(source.c.district_key, source.c.day, next_day)))
+        resident = {"partition_by": [source.c.district_key, source.c.user_id], "order_by": source.c.day}
+        next_day, prev_day = func.lead(source.c.day).over(**resident), func.lag(source.c.day).over(**resident)
+        columns = ["district_key", "day", "next_day", "prev_day"]
+        query = select(source.c.district_key, source.c.day, next_day, prev_day)
+        session.execute(NEXT.insert().from_select(columns, query))
     n = NEXT.c
     changes: defaultdict[tuple[str, dt.date, int], Counter] = defaultdict(Counter)
 
@@ -326,3 +343,29 @@ def _active(session: Session, first: dt.date, dialect: str) -> None:
         if any(change.values())
     ]
     upsert(session, StatActive.__table__, rows, ["kind", "start", "district_key"], add=ROLLING_COLUMNS)
+
+
+def _returns(session: Session, first: dt.date, dialect: str) -> None:
+    """Each active day with the previous one (stat_tmp_next, staged by _active), from the month of
+    `first`: the day rows are counted from the pairs, the month rows summed from the day rows."""
+    month = period_start("m", first)
+    session.execute(delete(StatReturns).where(StatReturns.start >= month))
+    n = NEXT.c
+    far = or_(n.prev_day.is_(None), plus_days(n.prev_day, RETURNS_HORIZON, dialect) < n.day)
+    before = case((far, const(LONG_AGO, Date)), else_=n.prev_day)
+    columns = ["kind", "start", "prev_kind", "prev_start", "district_key", "residents"]
+    pairs = (
+        select(const("d", String), n.day, const("d", String), before, n.district_key, func.count())
+        .where(n.day >= month)
+        .group_by(n.day, before, n.district_key)
+    )
+    session.execute(StatReturns.__table__.insert().from_select(columns, pairs))
+    r = StatReturns.__table__.c
+    for kind, prev_kind in (("d", "m"), ("m", "d"), ("m", "m")):
+        start, prev = start_of(kind, r.start, dialect), start_of(prev_kind, r.prev_start, dialect)
+        query = (
+            select(const(kind, String), start, const(prev_kind, String), prev, r.district_key, func.sum(r.residents))
+            .where(r.kind == "d", r.prev_kind == "d", r.start >= month)
+            .group_by(start, prev, r.district_key)
+        )
+        session.execute(StatReturns.__table__.insert().from_select(columns, query))

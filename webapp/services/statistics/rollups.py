@@ -30,6 +30,7 @@ from models import (
     StatMask,
     StatReach,
     StatRegistrations,
+    StatReturns,
     User,
 )
 from models.statistics import CITY, NO_DISTRICT
@@ -38,7 +39,16 @@ from ...db import among
 from .. import city as city_service
 from .. import projector
 from . import subjects
-from .periods import KINDS, ROLLING_COLUMNS, TO_DATE, ActiveDays, local_day, period_start, rolling_changes
+from .periods import (
+    KINDS,
+    ROLLING_COLUMNS,
+    TO_DATE,
+    ActiveDays,
+    local_day,
+    period_start,
+    return_changes,
+    rolling_changes,
+)
 from .sql import upsert
 
 MASK_COLUMNS = [f"m{n}" for n in range(1, 13)]
@@ -57,6 +67,11 @@ def city_zone(executor: Session | Connection) -> zoneinfo.ZoneInfo:
 MASK_SPEC = (StatMask.__table__, MASK_KEY, {"bit_or": MASK_COLUMNS})
 REACH = (StatReach.__table__, ("kind", "start", "district_key", "subject"), {"add": ("residents",)})
 ACTIVE = (StatActive.__table__, ("kind", "start", "district_key"), {"add": tuple(ROLLING_COLUMNS)})
+RETURNS = (
+    StatReturns.__table__,
+    ("kind", "start", "prev_kind", "prev_start", "district_key"),
+    {"add": ("residents",)},
+)
 ACTIONS = (
     StatActions.__table__,
     ("kind", "start", "district_key", "action_type_id"),
@@ -104,6 +119,7 @@ class Fold:
                     for on, change in rolling_changes(days, day).items():
                         for kind in ("d", "m"):
                             self.add(ACTIVE, (kind, period_start(kind, on), key), **change)
+                    self._returns(key, days, day)
                     for kind, first_kind in TO_DATE.items():  # a back-dated day can become the first
                         earliest = days.first_in(kind, day)
                         if earliest is None or day < earliest:
@@ -112,11 +128,19 @@ class Fold:
                             self.add(REACH, (first_kind, earliest, key, name), residents=-1)
                 days.add(day)
 
+    def _returns(self, key: int, days: ActiveDays, day: dt.date) -> None:
+        """The (day, previous day) pairs that `day` adds and moves, each by its day's and month's."""
+        for on, before, n in return_changes(days, day):
+            for kind in ("d", "m"):
+                start = period_start(kind, on)
+                for prev_kind in ("d", "m"):
+                    self.add(RETURNS, (kind, start, prev_kind, period_start(prev_kind, before), key), residents=n)
+
     def write(self) -> None:
         """One statement per table, tables in a fixed order, rows in key order (upsert)."""
         table, keys, how = MASK_SPEC
         upsert(self.session, table, [dict(zip(keys, k, strict=True), **v) for k, v in self.masks.items()], keys, **how)
-        for spec in (ACTIONS, ACTIVE, LEDGER, REACH):
+        for spec in (ACTIONS, ACTIVE, LEDGER, REACH, RETURNS):
             table, keys, how = spec
             columns = next(iter(how.values()))
             rows = [

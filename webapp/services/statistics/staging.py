@@ -58,6 +58,7 @@ NEXT = Table(
     Column("district_key", Integer),
     Column("day", Date),
     Column("next_day", Date),
+    Column("prev_day", Date),
     prefixes=["TEMPORARY"],
 )
 

@@ -7,12 +7,12 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations
+from models import StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations, StatReturns
 
 from .. import budgets
 from .rebuild import refresh_rollups
 
-TABLES = (StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations)
+TABLES = (StatActions, StatActive, StatLedger, StatMask, StatReach, StatRegistrations, StatReturns)
 EVERYTHING = dt.date(1970, 1, 1)  # a `since` that rebuilds all without the full sweep's CLUSTER
 
 
