@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Date, Index, Integer, PrimaryKeyConstraint, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .actions import Action
@@ -100,6 +100,11 @@ class StatReturns(Base):
     """
 
     __tablename__ = "stat_returns"
+    __table_args__ = (  # the window count reads the key's leaf pages only (an index-only scan)
+        PrimaryKeyConstraint(
+            "kind", "start", "prev_kind", "prev_start", "district_key", postgresql_include=["residents"]
+        ),
+    )
 
     kind: Mapped[str] = mapped_column(String(1), primary_key=True)
     start: Mapped[dt.date] = mapped_column(Date, primary_key=True)

@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('district_key', sa.Integer(), nullable=False),
     sa.Column('residents', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('kind', 'start', 'prev_kind', 'prev_start', 'district_key',
-                            name=op.f('pk_stat_returns'))
+                            name=op.f('pk_stat_returns'), postgresql_include=['residents'])
     )
     _backfill(op.get_bind())
 

@@ -79,6 +79,9 @@ def seed_synthetic(residents: int, action_count: int, days: int, until: dt.datet
         loaded = synthetic.load(session, synthetic.Plan(residents, action_count, last, days, seed))
         stored = time.perf_counter()
         steps = statistics.refresh_rollups(session)
+    started_vacuum = time.perf_counter()
+    statistics.vacuum_rollups(db.engine)
+    steps["vacuum"] = time.perf_counter() - started_vacuum
     projector.drain(db.new_session)
     finished = time.perf_counter()
     click.echo(

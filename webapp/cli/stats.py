@@ -32,4 +32,5 @@ def refresh() -> None:
     with transaction() as session:
         projector.snapshot(session)
         statistics.refresh_rollups(session)
+    statistics.vacuum_rollups(db.engine)
     click.echo("statistics rebuilt")

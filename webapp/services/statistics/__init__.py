@@ -11,7 +11,7 @@ from . import filters, rollups
 from .extras import campaign_impact
 from .figures import Scope, build_grid, city_row, district_rows, overview, type_rows
 from .periods import INTERVALS, Window
-from .rebuild import refresh_rollups
+from .rebuild import refresh_rollups, vacuum_rollups
 from .series import METRICS, Series, timeseries
 from .suppression import THRESHOLD, wilson
 
@@ -33,5 +33,6 @@ __all__ = [
     "refresh_rollups",
     "timeseries",
     "type_rows",
+    "vacuum_rollups",
     "wilson",
 ]

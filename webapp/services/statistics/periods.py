@@ -86,6 +86,10 @@ class Window:
             start = next_start(kind, start)
         return found
 
+    def starts(self, kind: str) -> list[dt.date]:
+        """Starts of the periods of `kind` that begin inside this window."""
+        return [w.first for w in self.periods(kind) if w.first == period_start(kind, w.first)]
+
     def whole(self, kind: str) -> list[dt.date]:
         """Starts of the periods of `kind` lying entirely inside this window."""
         return [

@@ -31,6 +31,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from models import (
@@ -117,6 +118,14 @@ def refresh_rollups(session: Session, since: dt.date | None = None) -> dict[str,
             table.drop(connection)
     log.info("refresh_rollups since %s: %s", since, ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     return timings
+
+
+def vacuum_rollups(engine: Engine) -> None:
+    """After a rebuild from the beginning (PostgreSQL): VACUUM ANALYZE the roll-ups, so that the window
+    counts are index-only scans at once instead of after autovacuum's next round (outside a transaction)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"VACUUM (ANALYZE) {ROLLUP_TABLES}"))
 
 
 def _registrations(session: Session) -> None:
