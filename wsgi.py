@@ -1,5 +1,5 @@
-"""WSGI entry point: `flask --app wsgi` and `gunicorn wsgi:app`."""
+"""WSGI entry point: `flask --app wsgi` and `gunicorn wsgi:app` (the app of webapp.wsgi)."""
 
-from webapp import create_app
+from webapp.wsgi import app
 
-app = create_app()
+__all__ = ["app"]

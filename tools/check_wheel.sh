@@ -52,7 +52,7 @@ echo "--- flask db upgrade, flask seed city"
 
 echo "--- gunicorn on a free port"
 port="$("$work/venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$work/venv/bin/gunicorn" -w 1 -b "127.0.0.1:$port" "webapp:create_app()" >"$work/server.log" 2>&1 &
+"$work/venv/bin/gunicorn" -w 1 -b "127.0.0.1:$port" webapp.wsgi:app >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 50); do
   curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break
