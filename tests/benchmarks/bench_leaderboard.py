@@ -294,6 +294,9 @@ def main() -> int:
     parser.add_argument("--connections", default="1,4,16")
     parser.add_argument("--tokens", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument(
+        "--threads", type=int, default=0, help="gthread workers with this many threads (keep-alive); 0: sync workers"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     parser.add_argument("--json", help="also write the figures to this file as one flat JSON object")
     args = parser.parse_args()
@@ -343,12 +346,17 @@ def main() -> int:
         tokens = make_tokens(conn, week, args.tokens)
     results = []
     script = LUA % ",".join(f'"{t}"' for t in tokens)
-    with gunicorn(env, args.workers) as port:
+    workers = f"{args.workers} sync workers"
+    options: list[str] = []
+    if args.threads:
+        workers = f"{args.workers} gthread workers of {args.threads} threads"
+        options = ["-k", "gthread", "--threads", str(args.threads)]
+    with gunicorn(env, args.workers, *options) as port:
         run_wrk(port, script, 5, 8)  # warm-up: pools, caches, each worker's first requests
         for connections in (int(c) for c in args.connections.split(",")):
             results.append((connections, run_wrk(port, script, args.seconds, connections)))
     print(
-        f"\nGET /api/v1/leaderboards/residents?period=week — gunicorn {args.workers} sync workers, "
+        f"\nGET /api/v1/leaderboards/residents?period=week — gunicorn {workers}, "
         f"{len(tokens)} residents' bearer tokens in rotation, {args.seconds} s per row"
     )
     print(f"{'connections':>12}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
