@@ -1,8 +1,8 @@
 """Faults the platform must ride out: database connections lost under load, and Redis unreachable.
 
 A lost database connection costs at most the request in flight on each worker (503 with Retry-After,
-never a 500); the pool's pre-ping reconnects on the next checkout, so the worker serves again without
-a restart, and the ledger still reconciles. Redis down: the rate limits fall back to each worker's
+never a 500); the pool's checkout replaces a connection the server closed (webapp.db), so the worker
+serves again without a restart, and the ledger still reconciles. Redis down: the rate limits fall back to each worker's
 memory (they fail open to per-process counting, README "Rate limits"), and no request fails.
 """
 
@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from models import Action, LedgerEntry
+from webapp.db import has_input, make_engine
 from webapp.services import actions as actions_service
 
 from .benchmarks import support
@@ -143,6 +144,33 @@ def test_lost_connection_is_503_with_retry_after_and_changes_nothing(api, reside
     assert response.headers["Retry-After"] == "1"
     assert response.get_json()["code"] == 503
     assert [session.scalar(q) for q in counts] == before
+
+
+@pytest.mark.skipif(not is_postgres(), reason="terminating server backends is PostgreSQL's")
+def test_a_connection_the_server_closed_is_replaced_on_checkout_and_a_live_one_costs_no_ping(monkeypatch):
+    engine = make_engine(database_url(), pool_size=1, max_overflow=0)
+    admin = create_engine(make_url(database_url()), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    try:
+        pids = []
+        for _ in range(3):
+            with engine.connect() as conn:
+                pids.append(conn.scalar(text("SELECT pg_backend_pid()")))
+        assert len(set(pids)) == 1 and pings == [], "a live pooled connection must be reused, unpinged"
+        with admin.connect() as conn:
+            assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})
+        deadline = time.monotonic() + 5
+        while not has_input(engine.pool._pool.queue[0].dbapi_connection) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with engine.connect() as conn:  # no OperationalError: the dead one was replaced before use
+            replaced = conn.scalar(text("SELECT pg_backend_pid()"))
+        assert replaced != pids[0]
+        assert pings == [1], "only the connection the server closed is pinged"
+    finally:
+        engine.dispose()
+        admin.dispose()
 
 
 REDIS_DOWN_PROBE = """

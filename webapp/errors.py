@@ -132,8 +132,9 @@ def _unexpected(exc: Exception) -> Response:
 
 
 def database_error(exc: DBAPIError) -> Response:
-    """A lost or refused database connection is 503 with Retry-After: the pool reconnects on the next
-    checkout (pre-ping), so a retry succeeds. Any other driver error is a bug, reported as 500."""
+    """A lost or refused database connection is 503 with Retry-After: the pool replaces a connection the
+    server closed at the next checkout (webapp.db), so a retry succeeds. Any other driver error is a
+    bug, reported as 500."""
     if not (exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))):
         return _unexpected(exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc.orig).__name__)
