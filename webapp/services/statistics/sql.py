@@ -6,11 +6,11 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Date, Integer, Row, Table, bindparam, cast, extract, func, literal, select, type_coerce
+from sqlalchemy import Date, Integer, Row, Table, cast, extract, func, literal, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from ...db import dialect_of
+from ...db import array_parameter, dialect_of, pg_array
 
 BATCH = 1000
 UNNEST_BATCH = 10_000  # rows per statement when the parameters are arrays
@@ -64,7 +64,7 @@ def upsert(
         stmt, size = _unnest_statement(table, columns, *shape), UNNEST_BATCH
 
         def params(page: list[dict]) -> Any:
-            return {f"a_{c}": [row[c] for row in page] for c in columns}
+            return {f"a_{c}": pg_array([row[c] for row in page]) for c in columns}
     else:
         stmt, size = _upsert_statement(dialect_of(executor), table, *shape), BATCH
 
@@ -102,7 +102,7 @@ def _unnest_statement(
     table: Table, columns: tuple, keys: tuple, add: tuple, bit_or: tuple, latest: tuple, returning: tuple
 ) -> Any:
     """INSERT INTO t (columns) SELECT * FROM unnest(CAST(:a_c AS type[]), ...) ON CONFLICT ..."""
-    arrays = [cast(bindparam(f"a_{c}"), postgresql.ARRAY(table.c[c].type)) for c in columns]
+    arrays = [array_parameter(f"a_{c}", table.c[c].type) for c in columns]
     source = func.unnest(*arrays).table_valued(*columns).render_derived()
     stmt = postgresql.insert(table).from_select(list(columns), select(*[source.c[c] for c in columns]))
     stmt = _on_conflict(stmt, table, list(keys), list(add), list(bit_or), list(latest))
