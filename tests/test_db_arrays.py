@@ -82,7 +82,7 @@ def test_an_element_without_array_text_is_refused():
 def test_among_selects_exactly_the_listed_rows(session):
     ids = session.scalars(select(District.id).order_by(District.id)).all()
     assert len(ids) >= 3
-    chosen = ids[::2] + [max(ids) + 1000]
+    chosen = [*ids[::2], max(ids) + 1000]
     found = session.scalars(select(District.id).where(among(session, District.id, chosen))).all()
     assert sorted(found) == ids[::2]
     codes = session.scalars(select(District.code).where(among(session, District.code, ["371402", '"x,y"']))).all()
