@@ -33,12 +33,15 @@ def among(session: Session, column: Any, values: Iterable) -> ColumnElement[bool
     the server plans anew for every batch, nor one SQL text per list length."""
     values = sorted(set(values))
     if dialect_of(session) == "postgresql":
-        return column == any_(array_parameter(None, column.type, pg_array(values)))
+        # A typed array, not pg_array text: PostgreSQL would cast that text again for every row a
+        # filter tests (a fold ran 5 times slower).
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
 
 
 def array_parameter(name: str | None, element_type: Any, value: Any = None) -> ColumnElement:
-    """`CAST(:name AS type[])` for a parameter given as `pg_array` text."""
+    """`CAST(:name AS type[])` for a parameter given as `pg_array` text. Only where PostgreSQL
+    evaluates it once, as `unnest(...)` in FROM: in a WHERE filter the cast runs again for each row."""
     return cast(bindparam(name, value, type_=Text), ARRAY(element_type))
 
 
