@@ -39,10 +39,10 @@ def among(session: Session, column: Any, values: Iterable) -> ColumnElement[bool
     return column.in_(values)
 
 
-def array_parameter(name: str | None, element_type: Any, value: Any = None) -> ColumnElement:
+def array_parameter(name: str, element_type: Any) -> ColumnElement:
     """`CAST(:name AS type[])` for a parameter given as `pg_array` text. Only where PostgreSQL
     evaluates it once, as `unnest(...)` in FROM: in a WHERE filter the cast runs again for each row."""
-    return cast(bindparam(name, value, type_=Text), ARRAY(element_type))
+    return cast(bindparam(name, type_=Text), ARRAY(element_type))
 
 
 _CONTROL = re.compile("[\x00-\x1f]")
