@@ -54,6 +54,25 @@ def test_every_credit_names_its_action_and_factor(session, resident):
     assert action.factor.version == 1
 
 
+def test_a_booking_undone_by_its_savepoint_leaves_the_session_clean(session, resident):
+    """An action that earns is booked without the unit of work (one statement on PostgreSQL). When a
+    savepoint around it rolls back, SQLite gives its id to the next action; the session must then hold
+    the new action under that id, not the one that was undone."""
+    action_type = make_type(session, grams="100")
+    savepoint = session.begin_nested()
+    undone, _ = log(session, resident, action_type, "1")  # held: the identity map keeps it too
+    savepoint.rollback()
+    kept, account = log(session, resident, action_type, "2", occurred_at=NOW + dt.timedelta(minutes=1))
+    session.flush()
+    assert session.get(Action, kept.id) is kept and undone not in session
+    stored = session.execute(select(Action.id, Action.quantity, Action.co2e_grams, Action.credits)).all()
+    assert stored == [(kept.id, Decimal("2.000"), 200, kept.credits)]
+    assert kept.credits > 0
+    entries = session.execute(select(LedgerEntry.cause_id, LedgerEntry.amount, LedgerEntry.balance_after)).all()
+    assert entries == [(kept.id, kept.credits, kept.credits)]
+    assert account.balance == kept.credits and ledger.verify(session) == []
+
+
 def test_a_new_factor_version_never_rewrites_old_actions(session, resident, make_user):
     action_type = make_type(session, grams="100")
     old, _ = log(session, resident, action_type, "2")

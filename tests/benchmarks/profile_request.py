@@ -25,6 +25,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--what", choices=("actions", "leaderboard"), default="actions")
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--statements", action="store_true", help="print the SQL one request sends, and stop")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/carbon_bench_profile")
     env = app_env(url)
@@ -49,6 +50,8 @@ def main() -> int:
 
     for i in range(min(200, args.calls)):  # warm-up
         call(i)
+    if args.statements:
+        return print_statements(lambda: call(args.calls))
     cpu = time.process_time()
     profile = cProfile.Profile()
     profile.enable()
@@ -59,6 +62,35 @@ def main() -> int:
     stats = pstats.Stats(profile)
     stats.sort_stats("tottime").print_stats(args.top)
     stats.sort_stats("cumulative").print_stats(args.top)
+    return 0
+
+
+def print_statements(request) -> int:
+    """Every statement one request sends to the database, in order (BEGIN and COMMIT included)."""
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+
+    sent: list[str] = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        sent.append(" ".join(statement.split())[:160])
+
+    engine = db.engine
+    listeners = [
+        ("before_cursor_execute", on_execute),
+        ("begin", lambda conn: sent.append("BEGIN")),
+        ("commit", lambda conn: sent.append("COMMIT")),
+        ("rollback", lambda conn: sent.append("ROLLBACK")),
+    ]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    request()
+    for name, listener in listeners:
+        event.remove(engine, name, listener)
+    for number, statement in enumerate(sent, 1):
+        print(f"{number:3} {statement}")
+    print(f"{len(sent)} statements")
     return 0
 
 

@@ -10,8 +10,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Select, and_, bindparam, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Insert,
+    Integer,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    case,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session, SessionTransaction, make_transient, make_transient_to_detached, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     Action,
@@ -21,6 +36,8 @@ from models import (
     EntryKind,
     Evidence,
     Family,
+    LedgerEntry,
+    Outbox,
     Role,
     User,
     utcnow,
@@ -63,6 +80,8 @@ class ActionInput:
     occurred_at: dt.datetime
     evidence_code: str | None = None
     note: str | None = None
+    partner_id: int | None = None  # a partner's record: who sent it, and under which id
+    external_id: str | None = None
 
 
 def _check_quantity(action_type: ActionType, raw: Decimal | float | str) -> Decimal:
@@ -210,6 +229,136 @@ def _book(session: Session, account: CarbonAccount, user: User, action: Action) 
     projector.record(session, action_id=action.id, entry_id=entry_id)
 
 
+def _book_new(session: Session, account: CarbonAccount, user: User, action: Action) -> None:
+    """Book a new action that earns credits: the action, the balance, the entry and the outbox row,
+    as `_book` would, in one statement on PostgreSQL (four on SQLite) and without the unit of work.
+
+    The action then joins the session as if it had been loaded, every column set: change nothing on
+    it afterwards (what a caller needs stored goes in through `ActionInput`)."""
+    values = {column.key: getattr(action, column.key) for column in _NEW_ACTION_COLUMNS}
+    row_params = {f"new_{key}": value for key, value in values.items()}
+    move = {"account_id": account.id, "amount": action.credits, "co2e": action.co2e_grams}
+    booked_at = utcnow()  # the entry's and the outbox row's time, as `_book` gives them
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(_booking_statement(), {**row_params, **move, "booked_at": booked_at}).one()
+        action.id, balances = row.action_id, row[2:]
+    else:  # SQLite has no INSERT or UPDATE inside WITH: the same statements, one after the other
+        new_action, balance, entry, outbox = _booking_parts()
+        action.id = session.execute(new_action, row_params).scalar_one()
+        balances = session.execute(balance, move).one()
+        entry_params = {**move, "action_id": action.id, "balance_after": balances[0], "booked_at": booked_at}
+        entry_id = session.execute(entry, entry_params).scalar_one()
+        session.execute(outbox, {"action_id": action.id, "entry_id": entry_id, "booked_at": booked_at})
+    for column, value in zip(ledger.CACHED, balances, strict=True):
+        set_committed_value(account, column.key, value)
+    for key, value in values.items():  # every column loaded: nothing to fetch when the action is read
+        set_committed_value(action, key, value)
+    make_transient_to_detached(action)
+    session.add(action)
+    owner = object_session(action)  # the Session itself, also when `session` is the app's scoped one
+    booked_in = owner.get_nested_transaction() or owner.get_transaction()
+    owner.info.setdefault(BOOKED, []).append((booked_in, action))
+    for hook in AFTER_CREDIT:
+        hook(session, user, action)
+
+
+BOOKED = "actions_booked"  # session.info: (transaction, action) for each action `_book_new` booked
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _forget_booked(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(BOOKED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _expunge_undone(session: Session, rolled_back: SessionTransaction) -> None:
+    """What the unit of work does for the rows it inserted: a rollback (of a savepoint too) takes the
+    actions booked inside it out of the session, so none stands for a row that is not there (and
+    SQLite, which gives the id again, can book the next one under it)."""
+    kept = []
+    for booked_in, action in session.info.get(BOOKED, ()):
+        if _within(booked_in, rolled_back):
+            if action in session:
+                session.expunge(action)
+            make_transient(action)
+        else:
+            kept.append((booked_in, action))
+    session.info[BOOKED] = kept
+
+
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+# Every column a new action is inserted with: all but the id, each given (log_action sets them).
+_NEW_ACTION_COLUMNS = [column for column in Action.__table__.c if column.key != "id"]
+
+
+@functools.cache
+def _booking_parts() -> tuple[Insert, Update, Insert, Insert]:
+    """The four statements of `_book_new`, built once: the action, the balance (ledger's guarded UPDATE),
+    the entry and the outbox row."""
+    actions, entries, outbox = Action.__table__, LedgerEntry.__table__, Outbox.__table__
+    new_action = (
+        insert(actions)
+        .values({c.key: bindparam(f"new_{c.key}", type_=c.type) for c in _NEW_ACTION_COLUMNS})
+        .returning(actions.c.id)
+    )
+    balance = ledger.move_statement(EntryKind.EARN, with_co2e=True, guarded=False)
+    entry = insert(entries).values(_entry_values(entries, bindparam("action_id"), bindparam("balance_after")))
+    row = insert(outbox).values(
+        action_id=bindparam("action_id", type_=Integer),
+        entry_id=bindparam("entry_id", type_=Integer),
+        created_at=bindparam("booked_at", type_=outbox.c.created_at.type),
+    )
+    return new_action, balance, entry.returning(entries.c.id), row
+
+
+def _entry_values(entries, action_id, balance_after) -> dict:
+    return {
+        "account_id": bindparam("account_id", type_=Integer),
+        "kind": literal(EntryKind.EARN, entries.c.kind.type),
+        "amount": bindparam("amount", type_=Integer),
+        "balance_after": balance_after,
+        "cause_type": literal("action", entries.c.cause_type.type),
+        "cause_id": action_id,
+        "created_at": bindparam("booked_at", type_=entries.c.created_at.type),
+    }
+
+
+@functools.cache
+def _booking_statement() -> Select:
+    """PostgreSQL: `_booking_parts` as one statement, the entry and outbox rows reading the new ids
+    and the balance from the INSERT and UPDATE before them (WITH ... RETURNING)."""
+    new_action, balance, _entry, _outbox = _booking_parts()
+    entries, outbox = LedgerEntry.__table__, Outbox.__table__
+    action_row = new_action.cte("new_action")
+    balance_row = balance.cte("new_balance")
+    values = _entry_values(entries, action_row.c.id, balance_row.c.balance)
+    entry_row = (
+        insert(entries)
+        .from_select(list(values), select(*values.values()).select_from(action_row.join(balance_row, true())))
+        .returning(entries.c.id)
+        .cte("new_entry")
+    )
+    outbox_row = insert(outbox).from_select(
+        ["action_id", "entry_id", "created_at"],
+        select(action_row.c.id, entry_row.c.id, bindparam("booked_at", type_=outbox.c.created_at.type)).select_from(
+            action_row.join(entry_row, true())
+        ),
+    )
+    return (
+        select(action_row.c.id.label("action_id"), entry_row.c.id.label("entry_id"), *balance_row.c)
+        .select_from(action_row.join(entry_row, true()).join(balance_row, true()))
+        .add_cte(outbox_row.cte("new_outbox"))
+    )
+
+
 # Checks that belong to the booking itself (a green purchase claim's quantity); derived work is the
 # projector's (projector.ON_BATCH).
 AFTER_CREDIT: list[Callable[[Session, User, Action], None]] = []
@@ -234,7 +383,9 @@ def log_action(
     action = Action(
         user_id=user.id,
         action_type=action_type,
+        action_type_id=action_type.id,
         factor=factor,
+        factor_id=factor.id,
         district_id=user.district_id,
         quantity=quantity,
         occurred_at=occurred_at,
@@ -245,6 +396,8 @@ def log_action(
         evidence_ref=evidence.ref if evidence else None,
         co2e_grams=scoring.co2e_grams(quantity, factor.grams_per_unit),
         note=(data.note or "").strip()[:200] or None,
+        partner_id=data.partner_id,
+        external_id=data.external_id,
     )
     checks = _checks(session, user, action_type, occurred_at, action.local_day, now)
     if action.evidence == Evidence.SELF:
@@ -257,6 +410,9 @@ def log_action(
             action.reason = "velocity"
     if action.reason is None:
         _score(session, user, action, checks.credited_today, checks.credited_today_self)
+    if action.status == ActionStatus.CREDITED and action.credits:
+        _book_new(session, account, user, action)
+        return action, account
     session.add(action)
     if action.status == ActionStatus.CREDITED:
         _book(session, account, user, action)

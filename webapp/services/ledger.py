@@ -131,7 +131,7 @@ def _move(
     owner: User | None = None,
 ) -> LedgerEntry:
     row = session.execute(
-        _move_statement(kind, bool(co2e_grams), amount < 0),
+        move_statement(kind, with_co2e=bool(co2e_grams), guarded=amount < 0),
         {"account_id": account.id, "amount": amount, "needed": -amount, "co2e": co2e_grams},
     ).first()
     if row is None:
@@ -156,7 +156,7 @@ def _move(
 
 
 @functools.cache
-def _move_statement(kind: EntryKind, with_co2e: bool, guarded: bool) -> Update:
+def move_statement(kind: EntryKind, *, with_co2e: bool, guarded: bool) -> Update:
     """The guarded balance UPDATE for one kind of entry (built once per shape; Core, not the ORM)."""
     accounts = CarbonAccount.__table__
     amount = bindparam("amount", type_=Integer)

@@ -222,7 +222,13 @@ def _book(session: Session, partner: Partner, user: User, record: Record, now: d
     if code is None:
         raise _Rejected(UNKNOWN_KIND[partner.kind])
     quantity = record.quantity * UNITS_PER_KM.get(code, Decimal(1))
-    data = actions.ActionInput(type=code, quantity=quantity, occurred_at=record.occurred_at)
+    data = actions.ActionInput(
+        type=code,
+        quantity=quantity,
+        occurred_at=record.occurred_at,
+        partner_id=partner.id,
+        external_id=record.external_id,
+    )
     evidence = actions.Verified(EVIDENCE[partner.kind], record.evidence_ref)
     try:
         action, _account = actions.log_action(session, user, data, evidence=evidence, now=now)
@@ -230,9 +236,6 @@ def _book(session: Session, partner: Partner, user: User, record: Record, now: d
         raise _Rejected("unknown_account") from None
     except Invalid as error:
         raise _Rejected(_reason(partner, error, record, now)) from None
-    action.partner_id = partner.id
-    action.external_id = record.external_id
-    session.flush()
     return action
 
 
