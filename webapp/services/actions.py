@@ -43,6 +43,7 @@ from models import (
     utcnow,
 )
 
+from ..db import dialect_of
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..messages import N_
 from . import accounts, ledger, methodology, projector, scoring
@@ -239,7 +240,7 @@ def _book_new(session: Session, account: CarbonAccount, user: User, action: Acti
     row_params = {f"new_{key}": value for key, value in values.items()}
     move = {"account_id": account.id, "amount": action.credits, "co2e": action.co2e_grams}
     booked_at = utcnow()  # the entry's and the outbox row's time, as `_book` gives them
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         row = session.execute(_booking_statement(), {**row_params, **move, "booked_at": booked_at}).one()
         action.id, balances = row.action_id, row[2:]
     else:  # SQLite has no INSERT or UPDATE inside WITH: the same statements, one after the other
